@@ -1,0 +1,148 @@
+package io.corio.core;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+/** Coroutine.blocking: leave the context while a call blocks, then come back. */
+class BlockingTest {
+
+    @ParameterizedTest
+    @EnumSource(Backend.class)
+    void otherCoroutinesRunWhileOneBlocks(Backend backend) throws Exception {
+        try (AioContext ctx = AioContext.start("blocking-" + backend.id(), backend)) {
+            CountDownLatch released = new CountDownLatch(1);
+            String got = ctx.call(() -> {
+                // the sibling can only count down if this coroutine has left the context
+                ctx.spawn("releaser", released::countDown);
+                String r = Coroutine.blocking(() -> released.await(10, TimeUnit.SECONDS) ? "released" : "stuck");
+                assertTrue(ctx.inContext(), "back in the context after blocking()");
+                return r;
+            });
+            assertEquals("released", got);
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(Backend.class)
+    void manyBlockingCallsOverlap(Backend backend) throws Exception {
+        int n = 32;
+        try (AioContext ctx = AioContext.start("overlap-" + backend.id(), backend)) {
+            CountDownLatch all = new CountDownLatch(n);
+            CountDownLatch done = new CountDownLatch(n);
+            AtomicInteger ok = new AtomicInteger();
+            for (int i = 0; i < n; i++) {
+                ctx.spawn("b" + i, () -> {
+                    // each call waits until every call has started: only possible if they overlap
+                    boolean met = Coroutine.blocking(() -> {
+                        all.countDown();
+                        return all.await(10, TimeUnit.SECONDS);
+                    });
+                    if (met && ctx.inContext()) {
+                        ok.incrementAndGet();
+                    }
+                    done.countDown();
+                });
+            }
+            assertTrue(done.await(20, TimeUnit.SECONDS));
+            assertEquals(n, ok.get());
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(Backend.class)
+    void theCallRunsOutsideAnyCoroutineAndItsExceptionsComeBack(Backend backend) {
+        try (AioContext ctx = AioContext.start("outside-" + backend.id(), backend)) {
+            ctx.call(() -> {
+                Coroutine self = Coroutine.current();
+                AtomicReference<Coroutine> inside = new AtomicReference<>(self);
+                AtomicReference<Thread> thread = new AtomicReference<>();
+                Coroutine.blocking(() -> {
+                    inside.set(Coroutine.current());
+                    thread.set(Thread.currentThread());
+                    return null;
+                });
+                assertEquals(null, inside.get(), "blocking() runs outside any coroutine");
+                assertTrue(thread.get().isVirtual(), "blocking work runs on a virtual thread");
+                assertSame(self, Coroutine.current());
+
+                IOException io = assertThrows(IOException.class, () -> Coroutine.blocking(() -> {
+                    throw new IOException("no such disk");
+                }));
+                assertEquals("no such disk", io.getMessage());
+                assertThrows(IllegalStateException.class, () -> Coroutine.blocking(() -> {
+                    Coroutine.yield(); // misuse: there is no coroutine here
+                    return null;
+                }));
+                return null;
+            });
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(Backend.class)
+    void sequentialFileIoReadsLikeTheDesignSays(Backend backend, @TempDir Path dir) throws Exception {
+        Path file = dir.resolve("data");
+        Files.write(file, "hello, coroutines".getBytes());
+        try (AioContext ctx = AioContext.start("file-" + backend.id(), backend);
+                FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+            List<String> parts = new ArrayList<>(); // ctx only
+            CountDownLatch done = new CountDownLatch(2);
+            for (int off : new int[] {0, 7}) {
+                ctx.spawn("reader@" + off, () -> {
+                    ByteBuffer buf = ByteBuffer.allocate(5);
+                    int n = Coroutine.blocking(() -> ch.read(buf, off));
+                    parts.add(off + ":" + new String(buf.array(), 0, n));
+                    done.countDown();
+                });
+            }
+            assertTrue(done.await(10, TimeUnit.SECONDS));
+            List<String> got = ctx.call(() -> parts.stream().sorted().toList());
+            assertEquals(List.of("0:hello", "7:corou"), got);
+        } catch (UncheckedIOException e) {
+            throw e.getCause();
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(Backend.class)
+    void aWakeDuringABlockingCallIsHonouredAtTheNextYield(Backend backend) throws Exception {
+        try (AioContext ctx = AioContext.start("pending-" + backend.id(), backend)) {
+            CountDownLatch inCall = new CountDownLatch(1);
+            CountDownLatch woke = new CountDownLatch(1);
+            CountDownLatch finished = new CountDownLatch(1);
+            Coroutine co = ctx.spawn("sleepy", () -> {
+                Coroutine.blocking(() -> {
+                    inCall.countDown();
+                    return woke.await(10, TimeUnit.SECONDS);
+                });
+                Coroutine.yield(); // the wake that arrived during blocking() resumes this at once
+                finished.countDown();
+            });
+            assertTrue(inCall.await(10, TimeUnit.SECONDS));
+            co.wake();
+            woke.countDown();
+            assertTrue(finished.await(10, TimeUnit.SECONDS), "the wake was lost");
+            ctx.call(() -> null); // queued behind the coroutine's last turn
+            assertSame(Coroutine.State.DONE, co.state());
+        }
+    }
+}
