@@ -112,7 +112,10 @@ public sealed interface Rmessage {
         }
     }
 
-    /** Rlopen: the opened file's {@code qid}, and {@code iounit}, the best I/O size (0: msize-based). */
+    /**
+     * Rlopen: the opened file's {@code qid}, and {@code iounit}, the best I/O size (0:
+     * msize-based).
+     */
     record Rlopen(int tag, Qid qid, int iounit) implements Rmessage {
         public Rlopen {
             Check.u16("tag", tag);
@@ -174,7 +177,10 @@ public sealed interface Rmessage {
         }
     }
 
-    /** Rxattrwalk: the attribute's value (or name list) is {@code size} bytes, to be read on the new fid. */
+    /**
+     * Rxattrwalk: the attribute's value (or name list) is {@code size} bytes, to be read on the new
+     * fid.
+     */
     record Rxattrwalk(int tag, long size) implements Rmessage {
         public Rxattrwalk {
             Check.u16("tag", tag);
@@ -206,7 +212,10 @@ public sealed interface Rmessage {
         }
     }
 
-    /** Rlock: the outcome {@code status} ({@code P9.LOCK_SUCCESS}, {@code _BLOCKED}, {@code _ERROR}, {@code _GRACE}; u8). */
+    /**
+     * Rlock: the outcome {@code status} ({@code P9.LOCK_SUCCESS}, {@code _BLOCKED}, {@code _ERROR},
+     * {@code _GRACE}; u8).
+     */
     record Rlock(int tag, int status) implements Rmessage {
         public Rlock {
             Check.u16("tag", tag);

@@ -22,7 +22,9 @@ public sealed interface Tmessage {
         }
     }
 
-    /** Tauth: open {@code afid} for authenticating {@code uname}/{@code nUname} to {@code aname}. */
+    /**
+     * Tauth: open {@code afid} for authenticating {@code uname}/{@code nUname} to {@code aname}.
+     */
     record Tauth(int tag, int afid, String uname, String aname, int nUname) implements Tmessage {
         public Tauth {
             Check.u16("tag", tag);
@@ -128,7 +130,10 @@ public sealed interface Tmessage {
         }
     }
 
-    /** Tsymlink: create symlink {@code name} to {@code target} in directory {@code fid}, group {@code gid}. */
+    /**
+     * Tsymlink: create symlink {@code name} to {@code target} in directory {@code fid}, group
+     * {@code gid}.
+     */
     record Tsymlink(int tag, int fid, String name, String target, int gid) implements Tmessage {
         public Tsymlink {
             Check.u16("tag", tag);
@@ -164,7 +169,10 @@ public sealed interface Tmessage {
         }
     }
 
-    /** Tgetattr: get the attributes of {@code fid} that {@code requestMask} ({@code P9.GETATTR_*}) asks for. */
+    /**
+     * Tgetattr: get the attributes of {@code fid} that {@code requestMask} ({@code P9.GETATTR_*})
+     * asks for.
+     */
     record Tgetattr(int tag, int fid, long requestMask) implements Tmessage {
         public Tgetattr {
             Check.u16("tag", tag);
@@ -202,14 +210,20 @@ public sealed interface Tmessage {
         }
     }
 
-    /** Treaddir: read at most {@code count} bytes of entries of open directory {@code fid} after cookie {@code offset}. */
+    /**
+     * Treaddir: read at most {@code count} bytes of entries of open directory {@code fid} after
+     * cookie {@code offset}.
+     */
     record Treaddir(int tag, int fid, long offset, int count) implements Tmessage {
         public Treaddir {
             Check.u16("tag", tag);
         }
     }
 
-    /** Tfsync: flush {@code fid}'s data to stable storage; metadata too unless {@code datasync} is non-zero. */
+    /**
+     * Tfsync: flush {@code fid}'s data to stable storage; metadata too unless {@code datasync} is
+     * non-zero.
+     */
     record Tfsync(int tag, int fid, int datasync) implements Tmessage {
         public Tfsync {
             Check.u16("tag", tag);
@@ -230,7 +244,10 @@ public sealed interface Tmessage {
         }
     }
 
-    /** Tgetlock: test whether a lock like this one ({@link Tlock}'s fields) could be taken on {@code fid}. */
+    /**
+     * Tgetlock: test whether a lock like this one ({@link Tlock}'s fields) could be taken on {@code
+     * fid}.
+     */
     record Tgetlock(int tag, int fid, int type, long start, long length, int procId,
             String clientId) implements Tmessage {
         public Tgetlock {
@@ -240,7 +257,9 @@ public sealed interface Tmessage {
         }
     }
 
-    /** Tlink: create hard link {@code name} in directory {@code dfid} to the file of {@code fid}. */
+    /**
+     * Tlink: create hard link {@code name} in directory {@code dfid} to the file of {@code fid}.
+     */
     record Tlink(int tag, int dfid, int fid, String name) implements Tmessage {
         public Tlink {
             Check.u16("tag", tag);
@@ -248,7 +267,10 @@ public sealed interface Tmessage {
         }
     }
 
-    /** Tmkdir: create directory {@code name} in {@code dfid} with permission {@code mode} and group {@code gid}. */
+    /**
+     * Tmkdir: create directory {@code name} in {@code dfid} with permission {@code mode} and group
+     * {@code gid}.
+     */
     record Tmkdir(int tag, int dfid, String name, int mode, int gid) implements Tmessage {
         public Tmkdir {
             Check.u16("tag", tag);
@@ -256,7 +278,10 @@ public sealed interface Tmessage {
         }
     }
 
-    /** Trenameat: rename {@code oldName} in directory {@code oldDirFid} to {@code newName} in {@code newDirFid}. */
+    /**
+     * Trenameat: rename {@code oldName} in directory {@code oldDirFid} to {@code newName} in {@code
+     * newDirFid}.
+     */
     record Trenameat(int tag, int oldDirFid, String oldName, int newDirFid, String newName)
             implements Tmessage {
         public Trenameat {
@@ -266,7 +291,10 @@ public sealed interface Tmessage {
         }
     }
 
-    /** Tunlinkat: remove {@code name} from directory {@code dirFid}; {@code flags} may hold {@link P9#AT_REMOVEDIR}. */
+    /**
+     * Tunlinkat: remove {@code name} from directory {@code dirFid}; {@code flags} may hold {@link
+     * P9#AT_REMOVEDIR}.
+     */
     record Tunlinkat(int tag, int dirFid, String name, int flags) implements Tmessage {
         public Tunlinkat {
             Check.u16("tag", tag);
