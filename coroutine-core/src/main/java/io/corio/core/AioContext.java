@@ -196,6 +196,11 @@ public final class AioContext implements Executor, AutoCloseable {
         return true;
     }
 
+    /** Queues internal work that must run even while the context is closing. */
+    void submit(Runnable task) {
+        enqueue(task, false);
+    }
+
     void submitWake(Coroutine co) {
         enqueue(co.wakeTask, false);
     }
@@ -291,9 +296,14 @@ public final class AioContext implements Executor, AutoCloseable {
         CallResult<T> r = new CallResult<>(cur);
         Coroutine co = name == null ? Coroutine.create(() -> r.run(fn)) : Coroutine.create(name, () -> r.run(fn));
         if (cur != null) {
-            schedule(co);
-            while (!r.done) {
-                cur.yieldNow();
+            r.wait = cur.beginWait();
+            try {
+                schedule(co);
+                while (!r.done) {
+                    cur.yieldNow();
+                }
+            } finally {
+                cur.endWait();
             }
         } else if (holdsTurn()) {
             co.bind(this);
@@ -316,6 +326,7 @@ public final class AioContext implements Executor, AutoCloseable {
     private static final class CallResult<T> {
         private final Coroutine waiter; // a coroutine of another context, or null
         private final Thread waiterThread = Thread.currentThread();
+        long wait; // the waiter's numbered wait; written before the call is scheduled
         volatile boolean done;
         private T value;
         private Throwable failure;
@@ -332,7 +343,7 @@ public final class AioContext implements Executor, AutoCloseable {
             }
             done = true;
             if (waiter != null) {
-                waiter.tryWake();
+                waiter.wakeWait(wait);
             } else {
                 LockSupport.unpark(waiterThread);
             }

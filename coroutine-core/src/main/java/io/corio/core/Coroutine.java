@@ -63,6 +63,13 @@ public final class Coroutine {
      *
      * `wakeups` is QEMU's co_queue_wakeup: coroutines woken by this one while it runs are
      * entered by whoever entered this one, right after it yields.
+     *
+     * Internal waits (sleep, call, the primitives, inWorker) do not use the permit-like
+     * public wake: a completion that races with a waiter which then finds its condition
+     * already true would leave a wake behind that cuts a later, unrelated wait short. They
+     * use numbered waits instead: beginWait() gives the wait a number, wakeWait(n) enters
+     * the coroutine only if it is still suspended in wait n (checked by the turn holder),
+     * and endWait() makes every outstanding wake of that wait a no-op.
      */
 
     /** Where a coroutine is in its life; see the class comment. */
@@ -105,9 +112,11 @@ public final class Coroutine {
 
     // The fields below are touched only by the holder of the context's turn.
     boolean pendingWake;
-    final ArrayDeque<Coroutine> wakeups = new ArrayDeque<>(2);
+    final ArrayDeque<Runnable> wakeups = new ArrayDeque<>(2);
     Throwable failure;
     AioTimer sleepTimer;
+    private long waitSeq; // turn holder only: the number of the current (or last) numbered wait
+    private boolean inWait; // turn holder only: suspended in numbered wait `waitSeq`
     Coroutine prevLive; // the context's list of live coroutines, for dump()
     Coroutine nextLive;
     boolean live;
@@ -238,9 +247,9 @@ public final class Coroutine {
     }
 
     private void runWakeups() {
-        Coroutine w;
+        Runnable w;
         while ((w = wakeups.pollFirst()) != null) {
-            w.runWake();
+            w.run();
         }
     }
 
@@ -346,7 +355,7 @@ public final class Coroutine {
     private void dispatchWake(AioContext ctx) {
         Coroutine self = CURRENT.get();
         if (self != null && self.context == ctx) {
-            self.wakeups.addLast(this); // entered right after the waker yields
+            self.wakeups.addLast(wakeTask); // entered right after the waker yields
         } else if (self == null && ctx.holdsTurn()) {
             runWake(); // the loop itself: enter now
         } else {
@@ -402,18 +411,14 @@ public final class Coroutine {
      */
     public static void sleep(Duration duration) {
         Coroutine co = requireCurrent("Coroutine.sleep()");
-        long nanos = duration.toNanos();
-        AioTimer t = co.context.newTimer(nanos, null);
-        t.action = () -> {
-            if (co.sleepTimer == t) {
-                co.tryWake();
-            }
-        };
+        long wait = co.beginWait();
+        AioTimer t = co.context.newTimer(duration.toNanos(), () -> co.wakeWait(wait));
         co.sleepTimer = t;
         co.context.arm(t);
         try {
-            co.yieldNow();
+            co.yieldNow(); // resumed by the timer or by any wake(): a sleep is wakeable
         } finally {
+            co.endWait();
             co.sleepTimer = null;
             t.cancel();
         }
@@ -435,6 +440,50 @@ public final class Coroutine {
         // a pending wake stays pending and is honoured at the next yield
         STATE.setVolatile(co, State.BLOCKING);
         return co.context.switcher.blocking(co, call);
+    }
+
+    // ---------------------------------------------------------------- numbered waits
+
+    /**
+     * Starts a numbered wait of the calling (current) coroutine and returns its number.
+     * Publish the number to whoever will call {@link #wakeWait}, then yield (in a loop that
+     * re-checks the awaited condition) and call {@link #endWait()} when done waiting.
+     */
+    long beginWait() {
+        assert CURRENT.get() == this : this + " begins a wait but is not current";
+        inWait = true;
+        return ++waitSeq;
+    }
+
+    /** Ends the current numbered wait: outstanding {@link #wakeWait} calls for it do nothing. */
+    void endWait() {
+        assert CURRENT.get() == this : this + " ends a wait but is not current";
+        inWait = false;
+    }
+
+    /**
+     * Wakes this coroutine if, when its context gets to it, it is still suspended in wait
+     * number {@code wait}; otherwise does nothing. Callable from any thread. Timing is as
+     * for {@link #wake()}: after the waker yields (same context), at once (from the loop),
+     * or on the loop's next turn (elsewhere).
+     */
+    void wakeWait(long wait) {
+        AioContext ctx = context;
+        Coroutine self = CURRENT.get();
+        if (self != null && self.context == ctx) {
+            self.wakeups.addLast(() -> runWakeWait(wait));
+        } else if (self == null && ctx.holdsTurn()) {
+            runWakeWait(wait);
+        } else {
+            ctx.submit(() -> runWakeWait(wait));
+        }
+    }
+
+    private void runWakeWait(long wait) {
+        if (inWait && waitSeq == wait && state == State.SUSPENDED && !woken) {
+            enterChecked();
+        }
+        // else: the wait is over (or a public wake will enter it anyway): a stale wake, dropped
     }
 
     // ---------------------------------------------------------------- hooks for primitives

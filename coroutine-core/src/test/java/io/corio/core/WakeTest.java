@@ -194,4 +194,27 @@ class WakeTest {
             });
         }
     }
+
+    @ParameterizedTest
+    @EnumSource(Backend.class)
+    void aFinishedWaitLeavesNoWakeBehind(Backend backend) throws Exception {
+        // call() into another context often completes before the caller yields; the
+        // completion's wake must not survive the wait and cut the next sleep short.
+        try (AioContext a = AioContext.start("waiter-" + backend.id(), backend);
+                AioContext b = AioContext.start("worker-" + backend.id(), backend)) {
+            int early = a.call(() -> {
+                int n = 0;
+                for (int i = 0; i < 300; i++) {
+                    b.call(() -> 1);
+                    long t0 = System.nanoTime();
+                    Coroutine.sleep(Duration.ofMillis(1));
+                    if (System.nanoTime() - t0 < TimeUnit.MILLISECONDS.toNanos(1)) {
+                        n++;
+                    }
+                }
+                return n;
+            });
+            assertEquals(0, early, "sleeps ended early by stray wakes");
+        }
+    }
 }
