@@ -154,8 +154,11 @@ final class PoolJob<T> implements WorkerPool.Job<T> {
         return switch (witness) {
             case QUEUED -> {
                 task = null;
-                pool.cancelled(this);
-                complete();
+                try {
+                    complete();
+                } finally {
+                    pool.cancelDelivered(this);
+                }
                 yield WorkerPool.CancelResult.CANCELLED;
             }
             case CANCELLED -> WorkerPool.CancelResult.CANCELLED; // by an earlier cancel or shutdown

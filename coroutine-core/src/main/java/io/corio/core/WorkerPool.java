@@ -65,12 +65,16 @@ public final class WorkerPool implements AutoCloseable {
      *
      * Pool run state (guarded by lock):
      *
-     *   RUNNING  --shutdown(any)--------------------------------> SHUTDOWN
-     *   SHUTDOWN --no threads, no queue, no cancellation in flight--> TERMINATED
+     *   RUNNING  --shutdown(any)----------------------------> SHUTDOWN
+     *   SHUTDOWN --no threads left and `unfinished` is 0-----> TERMINATED
      *
-     * In SHUTDOWN workers drain the queue and exit. shutdown(true) takes the queued jobs
-     * under the lock and cancels and completes them outside it (`draining` counts those
-     * calls, so termination waits until their listeners have been told).
+     * In SHUTDOWN workers drain the queue and exit. `unfinished` counts the jobs submitted
+     * whose listeners have not all been told yet; it drops when the party that made a job
+     * final (its worker, or the canceller that won) has completed it. Jobs are completed
+     * outside the lock (a canceller that won the race may not have reached the lock yet),
+     * so counting jobs rather than threads is what makes TERMINATED mean "every completion
+     * delivered". shutdown(true) takes the queued jobs under the lock and cancels them
+     * outside it, like Job.cancel().
      */
 
     /** The answer of {@link Job#cancel()}: exactly one, decided atomically against the job's start. */
@@ -192,7 +196,7 @@ public final class WorkerPool implements AutoCloseable {
     private int threads; // guarded by lock
     private int peakThreads; // guarded by lock
     private int idle; // guarded by lock: workers waiting on `work`
-    private int draining; // guarded by lock: shutdown(true) calls still completing jobs
+    private long unfinished; // guarded by lock: jobs submitted and not yet completed to their listeners
     private long completed; // guarded by lock
     private long cancelled; // guarded by lock
     private long threadSeq; // guarded by lock: for thread names
@@ -295,6 +299,7 @@ public final class WorkerPool implements AutoCloseable {
             }
             PoolJob<T> job = new PoolJob<>(this, ++jobSeq, task);
             queue.addLast(job);
+            unfinished++;
             if (idle > 0) {
                 work.signal();
             }
@@ -312,12 +317,17 @@ public final class WorkerPool implements AutoCloseable {
         peakThreads = Math.max(peakThreads, threads);
     }
 
-    /** Takes a cancelled job off the queue; called by {@link PoolJob#cancel()} after it won. */
-    void cancelled(PoolJob<?> job) {
+    /**
+     * Takes a job cancelled by {@link PoolJob#cancel()} off the queue and counts it done;
+     * called by the canceller after it has completed the job to its listeners.
+     */
+    void cancelDelivered(PoolJob<?> job) {
         lock.lock();
         try {
             queue.remove(job); // absent if a worker took it and lost the race: it skips it
             cancelled++;
+            unfinished--;
+            tryTerminate();
         } finally {
             lock.unlock();
         }
@@ -344,7 +354,8 @@ public final class WorkerPool implements AutoCloseable {
                     }
                     if (ran) {
                         completed++;
-                    }
+                        unfinished--;
+                    } // else the canceller that won counts it
                     remaining = idleNanos;
                     continue;
                 }
@@ -377,7 +388,8 @@ public final class WorkerPool implements AutoCloseable {
 
     private void tryTerminate() {
         assert lock.isHeldByCurrentThread();
-        if (runState == RunState.SHUTDOWN && threads == 0 && draining == 0 && queue.isEmpty()) {
+        assert unfinished >= 0 : this + " counted " + unfinished + " unfinished jobs";
+        if (runState == RunState.SHUTDOWN && threads == 0 && unfinished == 0) {
             runState = RunState.TERMINATED;
             terminated.signalAll();
         }
@@ -407,7 +419,6 @@ public final class WorkerPool implements AutoCloseable {
             if (cancelQueued && !queue.isEmpty()) {
                 toCancel = new ArrayList<>(queue);
                 queue.clear();
-                draining++;
             }
             work.signalAll();
             tryTerminate();
@@ -427,8 +438,8 @@ public final class WorkerPool implements AutoCloseable {
         } finally {
             lock.lock();
             try {
-                cancelled += n;
-                draining--;
+                cancelled += n; // a job whose cancel() won the race is counted by that canceller
+                unfinished -= n;
                 tryTerminate();
             } finally {
                 lock.unlock();
