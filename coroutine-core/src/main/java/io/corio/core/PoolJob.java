@@ -41,6 +41,15 @@ final class PoolJob<T> implements WorkerPool.Job<T> {
      * registers fires itself. Each listener is on the stack at most once and the stack is
      * taken once, so each fires exactly once, and none is lost to a late registration.
      * Nobody waits by spinning: threads park, coroutines yield, post-ops are queued.
+     *
+     * A coroutine's wake must not outlive its wait. The job may finish between the
+     * coroutine's registration and its yield; the coroutine then sees it done and returns
+     * without yielding, and a wake sent straight from the worker would land later, on a
+     * coroutine that now waits for something else (ending a sleep early) or has finished.
+     * So the worker does not wake the coroutine itself: it queues a task on the
+     * coroutine's context, and that task, holding the context's turn, wakes the coroutine
+     * only if it still waits (`Wake.done` is false). The coroutine sets `done` when it
+     * stops waiting, also holding the turn, so the two never race.
      */
 
     enum Phase { QUEUED, RUNNING, SUCCEEDED, FAILED, CANCELLED }
@@ -216,13 +225,15 @@ final class PoolJob<T> implements WorkerPool.Job<T> {
      */
     <X extends Exception> T awaitIn(Coroutine co) throws X {
         if (!isDone()) {
-            register(new Wake(co));
+            Wake w = new Wake(co);
+            register(w);
             co.waitingFor(this);
             try {
                 while (!isDone()) {
-                    co.yieldNow(); // woken by Wake; a wake that precedes the yield is kept
+                    co.yieldNow(); // woken by w; a wake that precedes the yield is kept
                 }
             } finally {
+                w.done = true; // a wake still queued for us will not run
                 co.waitingFor(null);
             }
         }
@@ -333,9 +344,10 @@ final class PoolJob<T> implements WorkerPool.Job<T> {
         }
     }
 
-    /** A coroutine in inWorker(). */
-    private static final class Wake extends Waiter {
+    /** A coroutine in inWorker(); see the notes for why the wake goes through its loop. */
+    private static final class Wake extends Waiter implements Runnable {
         private final Coroutine co;
+        boolean done; // the holder of co's context's turn only: co no longer waits
 
         Wake(Coroutine co) {
             this.co = co;
@@ -343,7 +355,19 @@ final class PoolJob<T> implements WorkerPool.Job<T> {
 
         @Override
         void fire(PoolJob<?> job) {
-            co.tryWake(); // false: already woken, and it will see the job done
+            try {
+                co.context().execute(this);
+            } catch (IllegalStateException closed) {
+                log.debug("{}: {} not woken because its context is closed", job, co);
+            }
+        }
+
+        @Override
+        public void run() {
+            assert co.context().inContext();
+            if (!done) {
+                co.tryWake(); // false: already woken by someone else, and it will see the job done
+            }
         }
     }
 

@@ -117,6 +117,40 @@ class InWorkerTest {
         }
     }
 
+    /**
+     * A job that finishes before its coroutine gets to yield must not leave a wake behind:
+     * it would resume the coroutine's next, unrelated wait (here a plain yield that only
+     * an explicit enter may resume).
+     */
+    @ParameterizedTest
+    @EnumSource(Backend.class)
+    void noWakeOutlivesTheWait(Backend backend) {
+        final int rounds = 200;
+        try (AioContext ctx = embedded(backend)) {
+            AtomicInteger passed = new AtomicInteger();
+            Coroutine co = Coroutine.create("no-stray-wakes", () -> {
+                for (int i = 0; i < rounds; i++) {
+                    Coroutine.inWorker(pool, () -> null); // often done before the coroutine yields
+                    passed.incrementAndGet();
+                    Coroutine.yield();
+                }
+            });
+            onLoop(ctx, co::enter);
+            for (int i = 1; i <= rounds; i++) {
+                while (passed.get() < i) {
+                    ctx.poll(true);
+                }
+                while (ctx.poll(false)) {
+                    // a stray wake, if any, is queued by now and would run here
+                }
+                assertEquals(i, passed.get(), "a stray wake resumed the yield of round " + i);
+                assertEquals(Coroutine.State.SUSPENDED, co.state());
+                onLoop(ctx, co::enter);
+            }
+            assertEquals(Coroutine.State.DONE, co.state());
+        }
+    }
+
     @ParameterizedTest
     @EnumSource(Backend.class)
     void aJobCancelledByShutdownWakesItsCoroutineWithCancellation(Backend backend) throws Exception {
