@@ -78,11 +78,9 @@ final class PoolJob<T> implements WorkerPool.Job<T> {
     private final WorkerPool pool;
     private final long id;
 
-    @SuppressWarnings("unused") // through PHASE only
-    private volatile Phase phase = Phase.QUEUED; // CAS only, see the notes
-    @SuppressWarnings("unused") // through WAITERS only
-    private volatile Waiter waiters; // CAS only; DELIVERED once completed
-    private CoroutineFunction<T, ?> task; // the owner only (cleared when the job leaves QUEUED)
+    private volatile Phase phase = Phase.QUEUED; // through PHASE only: CAS, read with getAcquire
+    private volatile Waiter waiters; // through WAITERS only: CAS; DELIVERED once completed
+    private CoroutineFunction<T, ?> task; // the party that moved the job out of QUEUED, which clears it
     private T value; // written by the owner before the final phase; read after it
     private Throwable failure; // as value
 
