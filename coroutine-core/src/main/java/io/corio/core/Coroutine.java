@@ -442,6 +442,22 @@ public final class Coroutine {
         return co.context.switcher.blocking(co, call);
     }
 
+    /**
+     * Runs {@code call} on a thread of {@code pool} and yields until it is done, so the
+     * context's other coroutines run meanwhile; then returns its value or rethrows its
+     * exception as it is (checked exceptions unwrapped, as in {@link #blocking}). Unlike
+     * {@code blocking}, the call runs on a bounded pool of platform threads, queued FIFO
+     * behind the pool's other jobs. The call runs outside any coroutine and must not touch
+     * context-confined state.
+     *
+     * @throws java.util.concurrent.CancellationException if the job was cancelled before it
+     *     ran (the pool was shut down with {@code shutdown(true)})
+     * @throws IllegalStateException outside a coroutine, or if the pool is shut down
+     */
+    public static <T, X extends Exception> T inWorker(WorkerPool pool, CoroutineFunction<T, X> call) throws X {
+        return WorkerPool.inWorker(pool, call);
+    }
+
     // ---------------------------------------------------------------- numbered waits
 
     /**
