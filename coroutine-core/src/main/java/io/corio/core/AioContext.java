@@ -1,6 +1,7 @@
 package io.corio.core;
 
 import java.time.Duration;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
@@ -80,6 +81,7 @@ public final class AioContext implements Executor, AutoCloseable {
     private volatile boolean terminated;
     private volatile boolean parked; // the poller is (about to be) parked
     private volatile Thread pollThread; // thread inside poll(), else null
+    ArrayDeque<Runnable> drain; // turn holder only: the wake-up list being drained (Coroutine.enterChecked)
     private Coroutine liveHead; // turn holder only: coroutines between first enter and end
     private int liveCount; // turn holder only
 

@@ -227,29 +227,61 @@ public final class Coroutine {
         }
     }
 
-    /** Enters with the turn held and the state checked; reports the coroutine's failure. */
+    /**
+     * Enters with the turn held and the state checked, then runs the coroutines it woke
+     * (its wake-up list); reports the coroutine's failure.
+     */
     void enterChecked() {
         AioContext ctx = context;
+        ArrayDeque<Runnable> outer = ctx.drain; // non-null: called by a running drain loop
+        ctx.drain = null; // coroutines entered from inside this one drain for themselves
         if (state == State.CREATED) {
             ctx.register(this);
         }
         STATE.setVolatile(this, State.RUNNING);
         ctx.switcher.enter(this);
-        runWakeups();
+        Throwable f = null;
         if (state == State.DONE) {
             ctx.unregister(this);
-            Throwable f = failure;
-            if (f != null) {
-                failure = null;
-                throw propagate(f);
+            f = failure;
+            failure = null;
+        }
+        if (outer != null) {
+            // hand our wake-ups to the drain loop that entered us, ahead of its own
+            for (Runnable w; (w = wakeups.pollLast()) != null; ) {
+                outer.addFirst(w);
             }
+            ctx.drain = outer;
+        } else if (!wakeups.isEmpty()) {
+            drainWakeups(ctx);
+        }
+        if (f != null) {
+            throw propagate(f);
         }
     }
 
-    private void runWakeups() {
+    /**
+     * QEMU's qemu_aio_coroutine_enter loop: runs the wake-up list iteratively, each woken
+     * coroutine's own wake-ups going first, so a long chain of hand-offs (a contended mutex,
+     * two coroutines waking each other) runs in constant stack. If one of them fails, the
+     * rest are queued on the context before the failure propagates, so none is lost.
+     */
+    private void drainWakeups(AioContext ctx) {
+        ArrayDeque<Runnable> q = new ArrayDeque<>(wakeups);
+        wakeups.clear();
         Runnable w;
-        while ((w = wakeups.pollFirst()) != null) {
-            w.run();
+        while ((w = q.pollFirst()) != null) {
+            ctx.drain = q;
+            try {
+                w.run();
+            } catch (Throwable t) {
+                ctx.drain = null;
+                for (Runnable rest; (rest = q.pollFirst()) != null; ) {
+                    ctx.submit(rest);
+                }
+                throw t;
+            }
+            ctx.drain = null;
         }
     }
 
@@ -537,11 +569,13 @@ public final class Coroutine {
         waitingFor = primitive;
     }
 
-    /** The locks held, as their toString(), for dump(). */
+    /** The locks held, as their toString(), for dump(); formatted outside our monitor. */
     List<String> heldNames() {
+        List<Object> locks;
         synchronized (this) {
-            return held == null ? List.of() : held.stream().map(String::valueOf).toList();
+            locks = held == null ? List.of() : List.copyOf(held);
         }
+        return locks.stream().map(String::valueOf).toList();
     }
 
     /** What this coroutine waits on, or null. */

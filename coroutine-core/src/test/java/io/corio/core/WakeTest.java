@@ -152,18 +152,20 @@ class WakeTest {
     @EnumSource(Backend.class)
     void sleepsEndInDeadlineOrder(Backend backend) throws Exception {
         try (AioContext ctx = AioContext.start("sleep-order-" + backend.id(), backend)) {
-            List<Integer> order = new ArrayList<>(); // touched only inside ctx
+            List<Long> deadlines = new ArrayList<>(); // touched only inside ctx, in wake-up order
             CountDownLatch done = new CountDownLatch(3);
             int[] ms = {30, 10, 20};
             for (int m : ms) {
                 ctx.spawn("s" + m, () -> {
+                    long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(m);
                     Coroutine.sleep(Duration.ofMillis(m));
-                    order.add(m);
+                    deadlines.add(deadline);
                     done.countDown();
                 });
             }
             assertTrue(done.await(10, TimeUnit.SECONDS));
-            assertEquals(List.of(10, 20, 30), ctx.call(() -> List.copyOf(order)));
+            List<Long> got = ctx.call(() -> List.copyOf(deadlines));
+            assertEquals(got.stream().sorted().toList(), got, "sleepers woke out of deadline order");
         }
     }
 
@@ -215,6 +217,39 @@ class WakeTest {
                 return n;
             });
             assertEquals(0, early, "sleeps ended early by stray wakes");
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(Backend.class)
+    void wakePingPongRunsInConstantStack(Backend backend) throws Exception {
+        // Two coroutines that wake each other and yield: each hand-off must not nest a
+        // stack frame in whoever entered them (QEMU runs its wake-up list iteratively).
+        int turns = 200_000;
+        try (AioContext ctx = AioContext.start("ping-pong-" + backend.id(), backend)) {
+            int total = ctx.call(() -> {
+                int[] count = {0};
+                Coroutine[] pair = new Coroutine[2];
+                for (int k = 0; k < 2; k++) {
+                    int me = k;
+                    pair[k] = Coroutine.create("p" + k, () -> {
+                        Coroutine.yield(); // wait for the serve
+                        while (count[0] < turns) {
+                            count[0]++;
+                            pair[1 - me].wake();
+                            Coroutine.yield();
+                        }
+                    });
+                }
+                pair[0].enter();
+                pair[1].enter();
+                pair[0].wake(); // the serve: p0 runs once this coroutine yields
+                while (pair[0].state() != Coroutine.State.DONE && pair[1].state() != Coroutine.State.DONE) {
+                    Coroutine.sleep(Duration.ofMillis(1));
+                }
+                return count[0];
+            });
+            assertTrue(total >= turns, "rally stopped at " + total);
         }
     }
 }
