@@ -1,5 +1,7 @@
 package io.corio.core;
 
+import java.util.Objects;
+
 /**
  * A mutual-exclusion lock for coroutines (QEMU's {@code CoMutex}): a coroutine that finds it
  * held yields instead of blocking its thread, so the rest of its context keeps running.
@@ -36,7 +38,7 @@ public final class CoMutex {
      * Implementation notes.
      *
      * `owner` and the queue of waiters are guarded by the WaitQueue's lock. lock() takes the
-     * mutex when it is free and nobody waits (free with waiters cannot last: see unlock);
+     * mutex when it is free and nobody waits (never both free and waited for: see unlock);
      * otherwise lockSlow() queues the caller and yields until it is granted. unlock() clears
      * the owner and grants the head waiter, whose admission sets the owner to that waiter
      * under the same lock hold: the mutex is never observably free while someone waits, so
@@ -62,7 +64,7 @@ public final class CoMutex {
 
     /** Makes an unlocked mutex; the name shows in {@link #toString()}, errors and dumps. */
     public static CoMutex create(String name) {
-        return new CoMutex(java.util.Objects.requireNonNull(name, "name"));
+        return new CoMutex(Objects.requireNonNull(name, "name"));
     }
 
     /**
