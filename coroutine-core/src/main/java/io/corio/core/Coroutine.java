@@ -374,16 +374,6 @@ public final class Coroutine {
         dispatchWake(ctx);
     }
 
-    /** A wake that is dropped if the coroutine is already woken or finished (timers). */
-    boolean tryWake() {
-        AioContext ctx = context;
-        if (ctx == null || state == State.DONE || !WOKEN.compareAndSet(this, false, true)) {
-            return false;
-        }
-        dispatchWake(ctx);
-        return true;
-    }
-
     private void dispatchWake(AioContext ctx) {
         Coroutine self = CURRENT.get();
         if (self != null && self.context == ctx) {

@@ -39,14 +39,13 @@ final class WaitQueue {
      * released, holds) while holding it, because dump() calls a primitive's toString(),
      * which takes this lock, while holding the coroutine's monitor.
      *
-     * The waiter's side: `granted` is written with a volatile store before the waker's
-     * tryWake() and read with a volatile load by the waiter. tryWake() either dispatches a
-     * wake, or finds one already pending (its CAS on Coroutine.woken fails); in both cases a
-     * wake that enters the waiter comes after our store in the synchronization order, so the
-     * waiter sees granted == true then. That store-then-load pairing is why the mode is
-     * volatile and not release/acquire. A waiter may be woken by someone else before it is
-     * granted, so it loops; it may see granted before our wake arrives, in which case our
-     * wake reaches it later as a spurious one, which every waiter tolerates.
+     * The waiter's side: a Waiter is made by its own coroutine, which starts a numbered wait
+     * (Coroutine.beginWait) for it; the waker calls wakeWait(n) after a volatile store of
+     * `granted`, and the waiter reads `granted` with a volatile load after every resume. A
+     * waiter may be woken by someone else before it is granted, so it loops. It may also see
+     * the grant before our wake arrives; it then ends the wait (endWait) and our wake, whose
+     * number no longer matches, is dropped by its context instead of cutting a later wait
+     * short.
      */
 
     /** Decides, with the queue's lock held, whether the head waiter can be granted now. */
@@ -75,14 +74,17 @@ final class WaitQueue {
         }
 
         final Coroutine co;
+        final long wait; // co's numbered wait for this waiter
         final boolean exclusive; // CoRwLock: a writer
         final long units; // CoSemaphore: units asked for
         Waiter next; // guarded by the queue's lock while queued; fixed once granted
         @SuppressWarnings("unused") // through GRANTED
         private boolean granted; // volatile store by the granter, volatile load by the waiter
 
+        /** Made by {@code co} itself, which thereby starts a numbered wait. */
         Waiter(Coroutine co, boolean exclusive, long units) {
             this.co = co;
+            this.wait = co.beginWait();
             this.exclusive = exclusive;
             this.units = units;
         }
@@ -173,7 +175,7 @@ final class WaitQueue {
         while (w != null) {
             Waiter next = w.next;
             if (w.co != self) { // the caller sees its own grant without being woken
-                w.co.tryWake(); // false: a wake is already pending, and it will see the grant
+                w.co.wakeWait(w.wait);
             }
             n++;
             w = next;
@@ -193,6 +195,7 @@ final class WaitQueue {
                 co.yieldNow(); // a wake may be spurious: look again
             }
         } finally {
+            co.endWait();
             co.waitingFor(null);
         }
     }

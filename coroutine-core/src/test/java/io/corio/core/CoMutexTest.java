@@ -280,4 +280,33 @@ class CoMutexTest {
         assertEquals(contexts * perContext * rounds, counter[0]);
         assertFalse(m.isLocked());
     }
+
+    @ParameterizedTest
+    @EnumSource(Backend.class)
+    void aLongChainOfHandOffsRunsInConstantStack(Backend backend) {
+        // 5000 waiters of one context, released one after another: each unlock hands the
+        // mutex to the next waiter, and none of those hand-offs may nest a stack frame.
+        int n = 5000;
+        try (AioContext ctx = embedded(backend)) {
+            CoMutex m = CoMutex.create("chain");
+            int[] ran = {0};
+            onLoop(ctx, () -> {
+                Coroutine holder = enter("holder", () -> {
+                    m.lock();
+                    Coroutine.yield();
+                    m.unlock();
+                });
+                for (int i = 0; i < n; i++) {
+                    enter("w" + i, () -> {
+                        m.lock();
+                        ran[0]++;
+                        m.unlock();
+                    });
+                }
+                holder.enter(); // releases the whole chain
+            });
+            assertEquals(n, ran[0]);
+            assertFalse(m.isLocked());
+        }
+    }
 }

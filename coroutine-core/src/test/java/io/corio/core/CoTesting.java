@@ -21,8 +21,13 @@ final class CoTesting {
      */
     static void yieldToLoop() {
         Coroutine co = Coroutine.current();
-        co.context().execute(co::tryWake);
-        Coroutine.yield();
+        long wait = co.beginWait();
+        co.context().execute(() -> co.wakeWait(wait));
+        try {
+            Coroutine.yield();
+        } finally {
+            co.endWait();
+        }
     }
 
     /** Makes a coroutine and enters it now; returns it once it yielded or ended. */
