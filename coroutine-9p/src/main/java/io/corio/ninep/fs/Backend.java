@@ -36,6 +36,11 @@ import java.util.function.Predicate;
  */
 public interface Backend extends AutoCloseable {
 
+    /** An empty in-memory tree: a root directory with mode 0755 owned by 0:0, writable. */
+    static Backend memory() {
+        return new MemoryBackend();
+    }
+
     /** Whether this back end refuses every modification with {@code EROFS}. */
     boolean readOnly();
 
