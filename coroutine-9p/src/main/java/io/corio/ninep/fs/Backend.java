@@ -7,6 +7,7 @@ import io.corio.ninep.protocol.Qid;
 import io.corio.ninep.protocol.SetAttr;
 import io.corio.ninep.protocol.StatFs;
 import java.nio.ByteBuffer;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.function.Predicate;
 
@@ -35,6 +36,18 @@ import java.util.function.Predicate;
  * the server's own user still applies.
  */
 public interface Backend extends AutoCloseable {
+
+    /**
+     * A back end serving the tree under {@code root}, confined to it: no name, symlink,
+     * {@code ..} or rename race reaches outside. Linux only (x86_64, aarch64).
+     *
+     * @throws FsException if {@code root} cannot be opened as a directory, or
+     *     {@code mapped-xattr} is asked on a file system without {@code user.*} xattrs
+     * @throws UnsupportedOperationException on another operating system or architecture
+     */
+    static Backend local(Path root, SecurityModel model, boolean readOnly) throws FsException {
+        return new LocalBackend(root, model, readOnly);
+    }
 
     /** An empty in-memory tree: a root directory with mode 0755 owned by 0:0, writable. */
     static Backend memory() {
