@@ -31,9 +31,9 @@ import java.util.function.Predicate;
  * <p><b>Read-only.</b> A read-only back end answers {@code EROFS} to everything that would
  * modify the tree, including opening for writing or with {@code O_TRUNC}.
  *
- * <p><b>Permissions.</b> The back end does not check the client's permissions; the client
- * kernel does (9P2000.L with {@code access=client}, QEMU's behaviour). What the host enforces on
- * the server's own user still applies.
+ * <p><b>Permissions.</b> The back end does not check the client user's permissions: the client
+ * kernel checks them against the attributes it gets, as with QEMU's 9P server. What the host
+ * enforces on the server's own user still applies.
  */
 public interface Backend extends AutoCloseable {
 

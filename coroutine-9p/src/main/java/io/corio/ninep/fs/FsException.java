@@ -9,7 +9,8 @@ import io.corio.ninep.protocol.Errno;
  *
  * <p>Back ends throw this for everything a client can cause (a missing name, a full disk, a
  * race with another client). Misuse of the API by the server itself (a handle of another back
- * end, a null argument) is an {@link IllegalArgumentException} instead.
+ * end, a null argument) is an {@link IllegalArgumentException} instead. It carries no stack
+ * trace: it is an answer for the client, not a bug, and some (ENOENT) are frequent.
  */
 public final class FsException extends Exception {
     private static final long serialVersionUID = 1L;

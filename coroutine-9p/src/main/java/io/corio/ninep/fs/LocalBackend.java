@@ -1,10 +1,7 @@
 package io.corio.ninep.fs;
 
 import static io.corio.ninep.fs.Libc.AT_FDCWD;
-import static io.corio.ninep.fs.Libc.AT_REMOVEDIR;
-import static io.corio.ninep.fs.Libc.O_CREAT;
 import static io.corio.ninep.fs.Libc.O_DIRECTORY;
-import static io.corio.ninep.fs.Libc.O_EXCL;
 import static io.corio.ninep.fs.Libc.O_NOFOLLOW;
 import static io.corio.ninep.fs.Libc.O_PATH;
 

@@ -8,9 +8,7 @@ import io.corio.ninep.protocol.Qid;
 import io.corio.ninep.protocol.SetAttr;
 import io.corio.ninep.protocol.StatFs;
 import java.nio.ByteBuffer;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Predicate;
 
@@ -131,46 +129,10 @@ final class MemoryBackend implements Backend {
                 return;
             }
             checkWritable("setattr");
-            if (a.has(P9.SETATTR_SIZE)) { // checked first: nothing changes if it fails
-                if (n.isDir()) {
-                    throw new FsException(Errno.EISDIR, "truncate of a directory");
-                }
-                if (n.type() != Posix.S_IFREG) {
-                    throw new FsException(Errno.EINVAL, "truncate of a special file");
-                }
-                n.truncate(a.size());
-            }
-            if (a.has(P9.SETATTR_UID)) {
-                n.uid = a.uid();
-            }
-            if (a.has(P9.SETATTR_GID)) {
-                n.gid = a.gid();
-            }
-            if (a.has(P9.SETATTR_MODE)) {
-                if (Posix.isLink(n.mode)) {
-                    throw new FsException(Errno.EOPNOTSUPP, "chmod of a symlink");
-                }
-                n.mode = n.type() | (a.mode() & Posix.S_IALLUGO);
-            }
-            long now = MemoryNode.now();
-            if (a.has(P9.SETATTR_ATIME)) {
-                n.atime = a.has(P9.SETATTR_ATIME_SET) ? nanos(a.atimeSec(), a.atimeNsec()) : now;
-            }
-            if (a.has(P9.SETATTR_MTIME)) {
-                n.mtime = a.has(P9.SETATTR_MTIME_SET) ? nanos(a.mtimeSec(), a.mtimeNsec()) : now;
-            }
-            n.ctime = now;
-            n.version++;
+            n.setattr(a);
         } finally {
             unlock();
         }
-    }
-
-    private static long nanos(long sec, long nsec) throws FsException {
-        if (nsec < 0 || nsec >= 1_000_000_000L) {
-            throw new FsException(Errno.EINVAL, "time with " + nsec + " nanoseconds");
-        }
-        return sec * 1_000_000_000L + nsec;
     }
 
     @Override
@@ -352,13 +314,7 @@ final class MemoryBackend implements Backend {
         Names.checkXattr("getxattr", name);
         lock();
         try {
-            MemoryNode n = live(m);
-            checkXattrNamespace("getxattr", name);
-            byte[] v = name.equals(Names.SECURITY_CAPABILITY) ? null : n.xattrs.get(name);
-            if (v == null) {
-                throw new FsException(Errno.ENODATA, "getxattr '" + Names.forLog(name) + "'");
-            }
-            return v.clone();
+            return live(m).getxattr(name);
         } finally {
             unlock();
         }
@@ -369,7 +325,7 @@ final class MemoryBackend implements Backend {
         MemoryHandle m = own(h);
         lock();
         try {
-            return List.copyOf(live(m).xattrs.keySet());
+            return live(m).xattrNames();
         } finally {
             unlock();
         }
@@ -383,19 +339,7 @@ final class MemoryBackend implements Backend {
         try {
             MemoryNode n = live(m);
             checkWritable("setxattr");
-            checkXattrNamespace("setxattr", name);
-            if (name.startsWith("user.") && !n.isDir() && n.type() != Posix.S_IFREG) {
-                throw new FsException(Errno.EPERM, "setxattr user.* on a special file or symlink");
-            }
-            boolean present = n.xattrs.containsKey(name);
-            if ((flags & P9.XATTR_CREATE) != 0 && present) {
-                throw new FsException(Errno.EEXIST, "setxattr '" + Names.forLog(name) + "'");
-            }
-            if ((flags & P9.XATTR_REPLACE) != 0 && !present) {
-                throw new FsException(Errno.ENODATA, "setxattr '" + Names.forLog(name) + "'");
-            }
-            n.xattrs.put(name, value.clone());
-            n.changed();
+            n.setxattr(name, value, flags);
         } finally {
             unlock();
         }
@@ -409,21 +353,9 @@ final class MemoryBackend implements Backend {
         try {
             MemoryNode n = live(m);
             checkWritable("removexattr");
-            checkXattrNamespace("removexattr", name);
-            if (n.xattrs.remove(name) == null) {
-                throw new FsException(Errno.ENODATA, "removexattr '" + Names.forLog(name) + "'");
-            }
-            n.changed();
+            n.removexattr(name);
         } finally {
             unlock();
-        }
-    }
-
-    /** Linux knows four namespaces; any other prefix is EOPNOTSUPP. */
-    private static void checkXattrNamespace(String op, String name) throws FsException {
-        if (!(name.startsWith("user.") || name.startsWith("trusted.")
-                || name.startsWith("security.") || name.startsWith("system."))) {
-            throw new FsException(Errno.EOPNOTSUPP, op + " outside the known namespaces");
         }
     }
 

@@ -2,11 +2,14 @@ package io.corio.ninep.fs;
 
 import io.corio.ninep.protocol.Attr;
 import io.corio.ninep.protocol.Errno;
+import io.corio.ninep.protocol.P9;
 import io.corio.ninep.protocol.Qid;
+import io.corio.ninep.protocol.SetAttr;
 import java.nio.ByteBuffer;
 import java.time.Instant;
 import java.util.Arrays;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 
@@ -42,7 +45,7 @@ final class MemoryNode {
     long ctime;
     final long btime;
     int version;
-    final Map<String, byte[]> xattrs = new TreeMap<>();
+    private final Map<String, byte[]> xattrs = new TreeMap<>();
 
     // regular file
     private byte[] data = EMPTY;
@@ -121,6 +124,105 @@ final class MemoryNode {
         version++;
     }
 
+    // ---- attributes ---------------------------------------------------------------------
+
+    /**
+     * setattr(2) of what {@code a} selects. Everything that can fail is checked first, so a
+     * failing call changes nothing.
+     */
+    void setattr(SetAttr a) throws FsException {
+        if (a.has(P9.SETATTR_SIZE)) {
+            if (isDir()) {
+                throw new FsException(Errno.EISDIR, "truncate of a directory");
+            }
+            if (type() != Posix.S_IFREG) {
+                throw new FsException(Errno.EINVAL, "truncate of a special file or symlink");
+            }
+            checkSize(a.size());
+        }
+        if (a.has(P9.SETATTR_MODE) && Posix.isLink(mode)) {
+            throw new FsException(Errno.EOPNOTSUPP, "chmod of a symlink");
+        }
+        long now = now();
+        long newAtime = a.has(P9.SETATTR_ATIME_SET) ? nanos(a.atimeSec(), a.atimeNsec()) : now;
+        long newMtime = a.has(P9.SETATTR_MTIME_SET) ? nanos(a.mtimeSec(), a.mtimeNsec()) : now;
+        if (a.has(P9.SETATTR_SIZE)) {
+            truncate(a.size());
+        }
+        if (a.has(P9.SETATTR_UID)) {
+            uid = a.uid();
+        }
+        if (a.has(P9.SETATTR_GID)) {
+            gid = a.gid();
+        }
+        if (a.has(P9.SETATTR_MODE)) {
+            mode = type() | (a.mode() & Posix.S_IALLUGO);
+        }
+        if (a.has(P9.SETATTR_ATIME)) {
+            atime = newAtime;
+        }
+        if (a.has(P9.SETATTR_MTIME)) {
+            mtime = newMtime;
+        }
+        ctime = now;
+        version++;
+    }
+
+    private static long nanos(long sec, long nsec) throws FsException {
+        if (nsec < 0 || nsec >= 1_000_000_000L) {
+            throw new FsException(Errno.EINVAL, "time with " + nsec + " nanoseconds");
+        }
+        return sec * 1_000_000_000L + nsec;
+    }
+
+    // ---- extended attributes ------------------------------------------------------------
+
+    byte[] getxattr(String name) throws FsException {
+        checkXattrNamespace("getxattr", name);
+        byte[] v = name.equals(Names.SECURITY_CAPABILITY) ? null : xattrs.get(name);
+        if (v == null) {
+            throw new FsException(Errno.ENODATA, "getxattr '" + Names.forLog(name) + "'");
+        }
+        return v.clone();
+    }
+
+    List<String> xattrNames() {
+        return List.copyOf(xattrs.keySet());
+    }
+
+    /** setxattr(2), with Linux's rule that user.* lives only on files and directories. */
+    void setxattr(String name, byte[] value, int flags) throws FsException {
+        checkXattrNamespace("setxattr", name);
+        if (name.startsWith("user.") && !isDir() && type() != Posix.S_IFREG) {
+            throw new FsException(Errno.EPERM, "setxattr user.* on a special file or symlink");
+        }
+        boolean present = xattrs.containsKey(name);
+        if ((flags & P9.XATTR_CREATE) != 0 && present) {
+            throw new FsException(Errno.EEXIST, "setxattr '" + Names.forLog(name) + "'");
+        }
+        if ((flags & P9.XATTR_REPLACE) != 0 && !present) {
+            throw new FsException(Errno.ENODATA, "setxattr '" + Names.forLog(name) + "'");
+        }
+        xattrs.put(name, value.clone());
+        changed();
+    }
+
+    void removexattr(String name) throws FsException {
+        checkXattrNamespace("removexattr", name);
+        if (xattrs.remove(name) == null) {
+            throw new FsException(Errno.ENODATA, "removexattr '" + Names.forLog(name) + "'");
+        }
+        changed();
+    }
+
+    /** Linux knows four namespaces; any other prefix is EOPNOTSUPP. */
+    private static void checkXattrNamespace(String op, String name) throws FsException {
+        if (!(name.startsWith("user.") || name.startsWith("trusted.")
+                || name.startsWith("security.") || name.startsWith("system."))) {
+            throw new FsException(Errno.EOPNOTSUPP, op + " outside the known namespaces");
+        }
+    }
+
     // ---- regular file contents --------------------------------------------------------
 
     int read(long offset, ByteBuffer dst) throws FsException {
@@ -152,13 +254,17 @@ final class MemoryNode {
         return n;
     }
 
-    void truncate(long newSize) throws FsException {
+    private static void checkSize(long newSize) throws FsException {
         if (newSize < 0) {
             throw new FsException(Errno.EINVAL, "truncate to a negative size");
         }
         if (newSize > MAX_SIZE) {
             throw new FsException(Errno.EFBIG, "truncate past " + MAX_SIZE + " bytes");
         }
+    }
+
+    void truncate(long newSize) throws FsException {
+        checkSize(newSize);
         int n = (int) newSize;
         if (n < size) {
             Arrays.fill(data, n, size, (byte) 0); // a later extension reads zeros
