@@ -284,6 +284,97 @@ class NinepServerTest {
         assertEquals(1, again.walk(0, 1, "fine").size());
     }
 
+    /** The rest of the messages, on the memory export and on a local directory. */
+    private void moreMessages(Conn c, String aname) throws Exception {
+        NinepClientCalls x = new NinepClientCalls(c);
+        c.attach(0, aname);
+        c.walk(0, 1);
+        c.lcreate(1, "file");
+        c.write(1, 0, "0123456789");
+        x.fsync(1);
+        x.truncate(1, 4);
+        assertEquals(4, c.size(1));
+        assertEquals("0123", c.read(1, 0, 100));
+        Qid link = x.symlink(0, "link", "file");
+        assertEquals(P9.QTSYMLINK, link.type() & P9.QTSYMLINK);
+        c.walk(0, 2, "link");
+        assertEquals("file", x.readlink(2));
+        assertErrno(Errno.EINVAL, () -> x.readlink(1));
+        x.link(0, 1, "hard");
+        c.walk(0, 3, "hard");
+        assertEquals(4, c.size(3));
+        x.mknod(0, "fifo", 0010644);
+        assertEquals(1, c.walk(0, 4, "fifo").size());
+        assertTrue(x.statfs(0).bsize() > 0);
+        x.rename(3, 0, "hard2");
+        assertErrno(Errno.ENOENT, () -> c.walk(0, 5, "hard"));
+        x.remove(3); // clunks fid 3 whatever happens
+        assertErrno(Errno.EBADF, () -> c.clunk(3));
+        assertErrno(Errno.ENOENT, () -> c.walk(0, 5, "hard2"));
+        assertEquals(List.of(".", "..", "fifo", "file", "link"), sortedNames(c, 0, 6));
+        c.walk(0, 7);
+        c.lopen(7, P9.DOTL_RDONLY | P9.DOTL_DIRECTORY);
+        assertEquals(link, c.walk(7, 11, "link").getFirst()); // a walk from an open fid
+        assertErrno(Errno.ENOTDIR, () -> c.walk(1, 12, ".."));
+        assertEquals(c.walk(0, 8).size(), 0);
+        assertEquals(c.walk(8, 9, "..").getFirst(), c.walk(0, 10, "..").getFirst()); // .. at root
+    }
+
+    private static List<String> sortedNames(Conn c, int dirFid, int newFid) throws Exception {
+        c.walk(dirFid, newFid);
+        c.lopen(newFid, P9.DOTL_RDONLY | P9.DOTL_DIRECTORY);
+        List<String> names = c.readdir(newFid).stream().sorted().toList();
+        c.clunk(newFid);
+        return names;
+    }
+
+    @Test
+    void moreMessagesOnMemoryExport() throws Exception {
+        moreMessages(connect(tcp), "mem");
+    }
+
+    @Test
+    void moreMessagesOnLocalExport() throws Exception {
+        moreMessages(connect(unix), "/export");
+        assertEquals("0123", Files.readString(dir.resolve("export/file")));
+        assertTrue(Files.isSymbolicLink(dir.resolve("export/link")));
+    }
+
+    @Test
+    void requestLimitStopsReadingUntilARequestEnds() throws Exception {
+        Conn c = connect(tcp);
+        c.attach(0, "slow");
+        c.walk(0, 1);
+        c.lcreate(1, "f");
+        List<CompletableFuture<Rmessage>> reads = new ArrayList<>();
+        for (int i = 0; i < 32; i++) { // maxRequests
+            reads.add(c.c.send(t -> new Tread(t, 1, 0, 10)));
+        }
+        CompletableFuture<Rmessage> next = c.c.send(t -> new Tgetattr(t, 0, P9.GETATTR_BASIC));
+        Thread.sleep(100);
+        assertFalse(next.isDone(), "a request past the limit ran");
+        gate.countDown();
+        assertInstanceOf(Rgetattr.class, next.get(10, TimeUnit.SECONDS));
+        for (CompletableFuture<Rmessage> r : reads) {
+            assertInstanceOf(Rread.class, r.get(10, TimeUnit.SECONDS));
+        }
+    }
+
+    @Test
+    void closingAConnectionEndsItsSessionAndClunksItsFids() throws Exception {
+        Conn c = connect(tcp);
+        c.attach(0, "/export");
+        c.walk(0, 1);
+        c.lcreate(1, "open-when-closed");
+        assertEquals(1, server.sessionCount());
+        c.close();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (server.sessionCount() > 0 && System.nanoTime() < deadline) {
+            Thread.sleep(5);
+        }
+        assertEquals(0, server.sessionCount());
+    }
+
     private interface Body {
         void write(ByteBuffer b);
     }
