@@ -10,6 +10,9 @@ import java.net.UnixDomainSocketAddress;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -110,7 +113,8 @@ public final class NinepServer implements AutoCloseable {
 
     /**
      * Listens on {@code address}: an {@link InetSocketAddress} (port 0 picks one) or a
-     * {@link UnixDomainSocketAddress} (a stale socket file there is replaced). Accepts on a
+     * {@link UnixDomainSocketAddress} (a stale socket file there is replaced; any other kind of
+     * file there is left alone and the bind fails). Accepts on a
      * virtual thread until {@link #close()}.
      *
      * @return the address bound, with the actual port
@@ -121,7 +125,7 @@ public final class NinepServer implements AutoCloseable {
         }
         ServerSocketChannel ssc;
         if (address instanceof UnixDomainSocketAddress unix) {
-            Files.deleteIfExists(unix.getPath());
+            removeStaleSocket(unix.getPath());
             ssc = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
         } else if (address instanceof InetSocketAddress) {
             ssc = ServerSocketChannel.open();
@@ -135,6 +139,24 @@ public final class NinepServer implements AutoCloseable {
         log.info("9P server listening on {}", bound);
         return bound;
     }
+
+    /** Deletes {@code path} if it is a socket: never a regular file someone pointed us at. */
+    private static void removeStaleSocket(Path path) throws IOException {
+        int mode;
+        try {
+            mode = (Integer) Files.getAttribute(path, "unix:mode", LinkOption.NOFOLLOW_LINKS);
+        } catch (NoSuchFileException e) {
+            return;
+        } catch (UnsupportedOperationException e) {
+            return; // cannot tell: leave it, the bind reports a clash
+        }
+        if ((mode & S_IFMT) == S_IFSOCK) {
+            Files.deleteIfExists(path);
+        }
+    }
+
+    private static final int S_IFMT = 0170000;
+    private static final int S_IFSOCK = 0140000;
 
     private void acceptLoop(ServerSocketChannel ssc) {
         while (!closed) {

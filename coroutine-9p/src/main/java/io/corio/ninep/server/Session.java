@@ -182,6 +182,10 @@ final class Session {
             log.error("{}: {} failed", name, t, e);
             r = new Rlerror(t.tag(), Errno.EIO);
         }
+        if (Codec.size(r) > msize) { // e.g. a readlink target longer than the msize allows
+            log.warn("{}: reply to {} exceeds msize {}", name, t, msize);
+            r = new Rlerror(t.tag(), Errno.EMSGSIZE);
+        }
         reply(req, t.tag(), r);
     }
 

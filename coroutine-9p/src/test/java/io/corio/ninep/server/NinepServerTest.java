@@ -171,6 +171,8 @@ class NinepServerTest {
         assertErrno(Errno.EBADF, () -> c.clunk(42));
         assertErrno(Errno.EBADF, () -> c.size(42));
         assertErrno(Errno.ENOENT, () -> c.walk(0, 1, "missing"));
+        assertErrno(Errno.EINVAL, () -> c.walk(0, 1, "a/b"));
+        assertErrno(Errno.EINVAL, () -> c.walk(0, 1, ""));
         c.mkdir(0, "d");
         assertErrno(Errno.EEXIST, () -> c.mkdir(0, "d"));
         c.walk(0, 1, "d");
@@ -373,6 +375,21 @@ class NinepServerTest {
             Thread.sleep(5);
         }
         assertEquals(0, server.sessionCount());
+    }
+
+    @Test
+    void listeningOnAUnixPathLeavesARegularFileAlone() throws Exception {
+        Path file = Files.writeString(dir.resolve("not-a-socket"), "keep me");
+        assertThrows(java.io.IOException.class,
+                () -> server.listen(UnixDomainSocketAddress.of(file)));
+        assertEquals("keep me", Files.readString(file));
+
+        UnixDomainSocketAddress stale = UnixDomainSocketAddress.of(dir.resolve("stale.sock"));
+        try (var ssc = java.nio.channels.ServerSocketChannel.open(java.net.StandardProtocolFamily.UNIX)) {
+            ssc.bind(stale); // closing leaves the socket file behind
+        }
+        assertTrue(Files.exists(stale.getPath()));
+        connect(server.listen(stale)).attach(0, "mem");
     }
 
     private interface Body {
