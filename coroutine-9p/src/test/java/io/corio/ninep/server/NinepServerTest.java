@@ -392,6 +392,53 @@ class NinepServerTest {
         connect(server.listen(stale)).attach(0, "mem");
     }
 
+    @Test
+    void clientCallsFromCoroutinesOfOneContext() throws Exception {
+        Conn c = connect(tcp);
+        c.attach(0, "mem");
+        c.mkdir(0, "d");
+        try (io.corio.core.AioContext ctx = io.corio.core.AioContext.start("client-test")) {
+            List<io.corio.core.Coroutine> cos = new ArrayList<>();
+            java.util.concurrent.atomic.AtomicInteger walked = new java.util.concurrent.atomic.AtomicInteger();
+            CountDownLatch done = new CountDownLatch(8);
+            for (int i = 0; i < 8; i++) {
+                int fid = 100 + i;
+                cos.add(ctx.spawn("walker-" + i, () -> {
+                    try {
+                        walked.addAndGet(c.walk(0, fid, "d").size());
+                        c.clunk(fid);
+                    } finally {
+                        done.countDown();
+                    }
+                }));
+            }
+            assertTrue(done.await(10, TimeUnit.SECONDS));
+            assertEquals(8, walked.get());
+        }
+    }
+
+    @Test
+    void versionWaitsForTheRequestsUnderWay() throws Exception {
+        Conn c = connect(tcp);
+        c.attach(0, "slow");
+        c.walk(0, 1);
+        c.lcreate(1, "f");
+        CompletableFuture<Rmessage> stuck = c.c.send(t -> new Tread(t, 1, 0, 10));
+        CompletableFuture<Rversion> version = CompletableFuture.supplyAsync(() -> {
+            try {
+                return c.c.version(8192);
+            } catch (Exception e) {
+                throw new RuntimeException(e);
+            }
+        });
+        Thread.sleep(50);
+        assertFalse(version.isDone());
+        gate.countDown();
+        assertEquals(8192, version.get(10, TimeUnit.SECONDS).msize());
+        assertInstanceOf(Rread.class, stuck.get(10, TimeUnit.SECONDS));
+        assertErrno(Errno.EBADF, () -> c.clunk(1)); // the reset clunked it
+    }
+
     private interface Body {
         void write(ByteBuffer b);
     }
