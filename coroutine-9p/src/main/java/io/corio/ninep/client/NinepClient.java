@@ -13,6 +13,7 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.net.StandardProtocolFamily;
+import java.net.StandardSocketOptions;
 import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.ClosedChannelException;
@@ -52,6 +53,9 @@ public final class NinepClient implements AutoCloseable {
     public static NinepClient connect(SocketAddress address) throws IOException {
         SocketChannel ch = address instanceof UnixDomainSocketAddress
                 ? SocketChannel.open(StandardProtocolFamily.UNIX) : SocketChannel.open();
+        if (!(address instanceof UnixDomainSocketAddress)) {
+            ch.setOption(StandardSocketOptions.TCP_NODELAY, true); // requests are small frames
+        }
         ch.connect(address);
         return new NinepClient(ch);
     }

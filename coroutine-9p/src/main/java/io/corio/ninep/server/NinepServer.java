@@ -6,6 +6,7 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.net.StandardProtocolFamily;
+import java.net.StandardSocketOptions;
 import java.net.UnixDomainSocketAddress;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
@@ -135,7 +136,7 @@ public final class NinepServer implements AutoCloseable {
         ssc.bind(address);
         listeners.add(ssc);
         SocketAddress bound = ssc.getLocalAddress();
-        Thread.ofVirtual().name("9p-accept " + bound).start(() -> acceptLoop(ssc));
+        Thread.ofVirtual().name("9p-accept " + bound).start(() -> acceptLoop(ssc, !(address instanceof UnixDomainSocketAddress)));
         log.info("9P server listening on {}", bound);
         return bound;
     }
@@ -158,7 +159,7 @@ public final class NinepServer implements AutoCloseable {
     private static final int S_IFMT = 0170000;
     private static final int S_IFSOCK = 0140000;
 
-    private void acceptLoop(ServerSocketChannel ssc) {
+    private void acceptLoop(ServerSocketChannel ssc, boolean tcp) {
         while (!closed) {
             SocketChannel ch;
             try {
@@ -169,6 +170,14 @@ public final class NinepServer implements AutoCloseable {
                     continue;
                 }
                 return;
+            }
+            if (tcp) {
+                try {
+                    // replies are small frames written whole: Nagle would hold them back
+                    ch.setOption(StandardSocketOptions.TCP_NODELAY, true);
+                } catch (IOException e) {
+                    log.debug("TCP_NODELAY: {}", e.toString());
+                }
             }
             Session[] box = new Session[1];
             Session s = new Session("9p-" + connections.incrementAndGet(), ch, config,
