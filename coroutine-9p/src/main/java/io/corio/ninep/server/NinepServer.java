@@ -1,0 +1,217 @@
+package io.corio.ninep.server;
+
+import io.corio.ninep.fs.Backend;
+import io.corio.ninep.protocol.P9;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.net.StandardProtocolFamily;
+import java.net.StandardSocketOptions;
+import java.net.UnixDomainSocketAddress;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A 9P2000.L file server: listens on TCP and Unix domain sockets and serves each connection
+ * as a {@code Session} (one context, one coroutine per request; see that class for flow control
+ * and error handling). Exports are back ends selected by the Tattach aname; an empty aname
+ * selects the only export when there is exactly one.
+ *
+ * <p>Thread-safe. {@link #listen} may be called several times; {@link #close()} stops every
+ * listener, closes every connection (their fids are clunked as their sessions end) and is
+ * idempotent. The server does not close the back ends: they are the caller's.
+ *
+ * <pre>{@code
+ * try (NinepServer server = NinepServer.builder().export("/data", Backend.memory()).build()) {
+ *     SocketAddress where = server.listen(new InetSocketAddress("127.0.0.1", 0));
+ *     ...
+ * }
+ * }</pre>
+ */
+public final class NinepServer implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(NinepServer.class);
+
+    /** The largest msize offered unless configured: 1 MiB. */
+    public static final int DEFAULT_MAX_MSIZE = 1024 * 1024;
+    /** Requests of one connection that run at once unless configured. */
+    public static final int DEFAULT_MAX_REQUESTS = 64;
+
+    /** What every session needs; immutable. */
+    record Config(Map<String, Backend> exports, int maxMsize, int maxRequests) {}
+
+    private final Config config;
+    private final List<ServerSocketChannel> listeners = new CopyOnWriteArrayList<>();
+    private final Set<Session> sessions = ConcurrentHashMap.newKeySet();
+    private final AtomicLong connections = new AtomicLong();
+    private volatile boolean closed;
+
+    private NinepServer(Config config) {
+        this.config = config;
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** Configures a server; not thread-safe. */
+    public static final class Builder {
+        private final Map<String, Backend> exports = new LinkedHashMap<>();
+        private int maxMsize = DEFAULT_MAX_MSIZE;
+        private int maxRequests = DEFAULT_MAX_REQUESTS;
+
+        private Builder() {}
+
+        /** Serves {@code backend} to clients attaching with aname {@code aname}. */
+        public Builder export(String aname, Backend backend) {
+            Objects.requireNonNull(aname, "aname");
+            Objects.requireNonNull(backend, "backend");
+            if (exports.putIfAbsent(aname, backend) != null) {
+                throw new IllegalArgumentException("aname exported twice: '" + aname + "'");
+            }
+            return this;
+        }
+
+        /** The largest msize Tversion agrees to, in [{@link P9#MIN_MSIZE}, {@link P9#MAX_MSIZE}]. */
+        public Builder maxMsize(int maxMsize) {
+            if (maxMsize < P9.MIN_MSIZE || maxMsize > P9.MAX_MSIZE) {
+                throw new IllegalArgumentException("maxMsize must be in [" + P9.MIN_MSIZE + ", "
+                        + P9.MAX_MSIZE + "]: " + maxMsize);
+            }
+            this.maxMsize = maxMsize;
+            return this;
+        }
+
+        /** How many requests of one connection run at once (at least 1). */
+        public Builder maxRequests(int maxRequests) {
+            if (maxRequests < 1) {
+                throw new IllegalArgumentException("maxRequests must be at least 1: " + maxRequests);
+            }
+            this.maxRequests = maxRequests;
+            return this;
+        }
+
+        public NinepServer build() {
+            if (exports.isEmpty()) {
+                throw new IllegalStateException("no export configured");
+            }
+            return new NinepServer(new Config(Map.copyOf(exports), maxMsize, maxRequests));
+        }
+    }
+
+    /**
+     * Listens on {@code address}: an {@link InetSocketAddress} (port 0 picks one) or a
+     * {@link UnixDomainSocketAddress} (a stale socket file there is replaced; any other kind of
+     * file there is left alone and the bind fails). Accepts on a
+     * virtual thread until {@link #close()}.
+     *
+     * @return the address bound, with the actual port
+     */
+    public SocketAddress listen(SocketAddress address) throws IOException {
+        if (closed) {
+            throw new IllegalStateException("server is closed");
+        }
+        ServerSocketChannel ssc;
+        if (address instanceof UnixDomainSocketAddress unix) {
+            removeStaleSocket(unix.getPath());
+            ssc = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
+        } else if (address instanceof InetSocketAddress) {
+            ssc = ServerSocketChannel.open();
+        } else {
+            throw new IllegalArgumentException("address must be TCP or Unix: " + address);
+        }
+        ssc.bind(address);
+        listeners.add(ssc);
+        SocketAddress bound = ssc.getLocalAddress();
+        Thread.ofVirtual().name("9p-accept " + bound).start(() -> acceptLoop(ssc, !(address instanceof UnixDomainSocketAddress)));
+        log.info("9P server listening on {}", bound);
+        return bound;
+    }
+
+    /** Deletes {@code path} if it is a socket: never a regular file someone pointed us at. */
+    private static void removeStaleSocket(Path path) throws IOException {
+        int mode;
+        try {
+            mode = (Integer) Files.getAttribute(path, "unix:mode", LinkOption.NOFOLLOW_LINKS);
+        } catch (NoSuchFileException e) {
+            return;
+        } catch (UnsupportedOperationException e) {
+            return; // cannot tell: leave it, the bind reports a clash
+        }
+        if ((mode & S_IFMT) == S_IFSOCK) {
+            Files.deleteIfExists(path);
+        }
+    }
+
+    private static final int S_IFMT = 0170000;
+    private static final int S_IFSOCK = 0140000;
+
+    private void acceptLoop(ServerSocketChannel ssc, boolean tcp) {
+        while (!closed) {
+            SocketChannel ch;
+            try {
+                ch = ssc.accept();
+            } catch (IOException e) {
+                if (!closed && ssc.isOpen()) {
+                    log.warn("accept failed: {}", e.toString());
+                    continue;
+                }
+                return;
+            }
+            if (tcp) {
+                try {
+                    // replies are small frames written whole: Nagle would hold them back
+                    ch.setOption(StandardSocketOptions.TCP_NODELAY, true);
+                } catch (IOException e) {
+                    log.debug("TCP_NODELAY: {}", e.toString());
+                }
+            }
+            Session[] box = new Session[1];
+            Session s = new Session("9p-" + connections.incrementAndGet(), ch, config,
+                    () -> sessions.remove(box[0]));
+            box[0] = s;
+            sessions.add(s);
+            if (closed) {
+                s.close();
+            }
+            s.start();
+        }
+    }
+
+    /** Connections being served now. */
+    public int sessionCount() {
+        return sessions.size();
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+        for (ServerSocketChannel ssc : listeners) {
+            try {
+                SocketAddress a = ssc.getLocalAddress();
+                ssc.close();
+                if (a instanceof UnixDomainSocketAddress unix) {
+                    Files.deleteIfExists(unix.getPath());
+                }
+            } catch (IOException e) {
+                log.debug("closing listener: {}", e.toString());
+            }
+        }
+        for (Session s : sessions) {
+            s.close();
+        }
+    }
+}

@@ -1,0 +1,128 @@
+package io.corio.ninep.server;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import io.corio.ninep.fs.Backend;
+import io.corio.ninep.fs.SecurityModel;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * diod's own clients ({@code diodls}, {@code diodcat}, from the Debian package {@code diod})
+ * against the server over loopback TCP; skipped when they are not installed.
+ */
+@Timeout(60)
+class DiodClientsTest {
+    @TempDir
+    Path dir;
+
+    private Path export;
+    private Backend local;
+    private NinepServer server;
+    private String address;
+
+    @BeforeEach
+    void start() throws Exception {
+        assumeTrue(onPath("diodls") && onPath("diodcat"),
+                "diodls/diodcat not found: install the Debian package diod (apt-get install diod)");
+        export = Files.createDirectory(dir.resolve("export"));
+        local = Backend.local(export, SecurityModel.NONE, false);
+        server = NinepServer.builder().export(export.toString(), local).build();
+        InetSocketAddress bound = (InetSocketAddress) server.listen(
+                new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+        address = "127.0.0.1:" + bound.getPort();
+    }
+
+    @AfterEach
+    void stop() {
+        if (server != null) {
+            server.close();
+            local.close();
+        }
+    }
+
+    private static boolean onPath(String tool) {
+        for (String d : System.getenv().getOrDefault("PATH", "").split(":")) {
+            if (Files.isExecutable(Path.of(d, tool))) {
+                return true;
+            }
+        }
+        for (String d : List.of("/usr/sbin", "/sbin", "/usr/bin")) {
+            if (Files.isExecutable(Path.of(d, tool))) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static String resolve(String tool) {
+        for (String d : List.of("/usr/sbin", "/sbin", "/usr/bin", "/usr/local/bin")) {
+            if (Files.isExecutable(Path.of(d, tool))) {
+                return Path.of(d, tool).toString();
+            }
+        }
+        return tool;
+    }
+
+    private record Result(int exit, byte[] out, String err) {}
+
+    private static Result run(String... command) throws Exception {
+        List<String> cmd = new ArrayList<>(List.of(command));
+        cmd.set(0, resolve(cmd.getFirst()));
+        Process p = new ProcessBuilder(cmd).start();
+        p.getOutputStream().close();
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        Thread errReader = Thread.ofVirtual().start(() -> copy(p.getErrorStream(), err));
+        byte[] out = p.getInputStream().readAllBytes();
+        assertTrue(p.waitFor(30, TimeUnit.SECONDS), "timed out: " + cmd);
+        errReader.join();
+        return new Result(p.exitValue(), out, err.toString(StandardCharsets.UTF_8));
+    }
+
+    private static void copy(InputStream in, ByteArrayOutputStream out) {
+        try {
+            in.transferTo(out);
+        } catch (IOException e) {
+            // the process ended
+        }
+    }
+
+    @Test
+    void diodlsListsTheExport() throws Exception {
+        Files.writeString(export.resolve("hello.txt"), "hello");
+        Files.createDirectory(export.resolve("sub"));
+        Result r = run("diodls", "-s", address, "-a", export.toString(), "-l", "/");
+        String out = new String(r.out(), StandardCharsets.UTF_8);
+        assertEquals(0, r.exit(), out + r.err());
+        assertTrue(out.contains("hello.txt"), out);
+        assertTrue(out.contains("sub"), out);
+    }
+
+    @Test
+    void diodcatCopiesAFileExactly() throws Exception {
+        byte[] data = new byte[3 * 1024 * 1024 + 123];
+        new Random(42).nextBytes(data);
+        Files.write(export.resolve("blob"), data);
+        Result r = run("diodcat", "-s", address, "-a", export.toString(), "blob");
+        assertEquals(0, r.exit(), r.err());
+        assertArrayEquals(data, r.out());
+    }
+}
