@@ -58,10 +58,11 @@ public final class AioContext implements Executor, AutoCloseable {
      * Both sides write then read volatile state, so one of them always sees the other.
      *
      * Close: `closed` refuses new public submissions; the turn holder drains `incoming`
-     * until it stays empty, sets `terminated`, and drains once more. A submitter that
-     * raced with that (added, then saw `terminated`) removes its task again; whichever of
-     * the submitter's remove and the loop's poll wins decides whether it ran or was
-     * refused, so no task is silently lost.
+     * until it stays empty, sets `terminated`, and drains until empty once more (not one
+     * batch: every submitter that added before `terminated` was told its task runs). A
+     * submitter that raced with that (added, then saw `terminated`) removes its task again;
+     * whichever of the submitter's remove and the loop's poll wins decides whether it ran or
+     * was refused, so no task is silently lost.
      */
 
     private static final Logger log = LoggerFactory.getLogger(AioContext.class);
@@ -493,7 +494,12 @@ public final class AioContext implements Executor, AutoCloseable {
             runReady();
         } while (!incoming.isEmpty());
         terminated = true;
-        runReady();
+        // Submitters that added before they could see `terminated` were told their work
+        // runs, and there may be more than one batch of them: drain until empty again.
+        // Later submitters take their work back, so this ends.
+        do {
+            runReady();
+        } while (!incoming.isEmpty());
         for (AioTimer t : timers) {
             t.cancel();
         }

@@ -11,7 +11,7 @@ import java.util.Objects;
  * schedule that has not run yet.
  *
  * <p>Happens-before: actions of the thread that calls {@code schedule()} happen before the
- * callback runs.
+ * callback runs, also when the call was folded into a pending run.
  */
 public final class BottomHalf {
     private static final int IDLE = 0, PENDING = 1;
@@ -42,7 +42,10 @@ public final class BottomHalf {
      * @throws IllegalStateException if the context is closed
      */
     public boolean schedule() {
-        if (!STATE.compareAndSet(this, IDLE, PENDING)) {
+        // getAndSet, not compareAndSet: a call folded into a pending run must still publish
+        // what its thread did before it, and a failed CAS is only a volatile read. The write
+        // of PENDING over PENDING is ordered before the runner's CAS that claims the run.
+        if ((int) STATE.getAndSet(this, PENDING) != IDLE) {
             return false;
         }
         try {
