@@ -243,15 +243,17 @@ class NinepServerTest {
             stuckTag[0] = t;
             return new Tread(t, 1, 0, 10);
         });
-        stuck.thenRun(() -> order.add("read"));
+        CompletableFuture<Void> readNoted = stuck.thenRun(() -> order.add("read"));
         int target = stuckTag[0];
         CompletableFuture<Rmessage> flush = c.c.send(t -> new Tflush(t, target));
-        flush.thenRun(() -> order.add("flush"));
+        CompletableFuture<Void> flushNoted = flush.thenRun(() -> order.add("flush"));
         Thread.sleep(50);
         assertFalse(flush.isDone());
         gate.countDown();
         assertInstanceOf(Rflush.class, flush.get(10, TimeUnit.SECONDS));
         stuck.get(10, TimeUnit.SECONDS);
+        readNoted.get(10, TimeUnit.SECONDS); // get() may return before dependent actions run
+        flushNoted.get(10, TimeUnit.SECONDS);
         assertEquals(List.of("read", "flush"), order);
     }
 
