@@ -72,6 +72,7 @@ final class Session {
     private final CoSemaphore slots;
     private final CoMutex writeLock;
     private final FileService files;
+    private final ServerStats stats; // thread-safe
     private final Runnable onEnd;
     private final FrameReader frames; // reader coroutine only
     private final Map<Integer, Request> inFlight = new HashMap<>(); // context only
@@ -85,7 +86,8 @@ final class Session {
         this.msize = maxMsize;
         this.slots = CoSemaphore.create(name + "-requests", maxRequests);
         this.writeLock = CoMutex.create(name + "-write");
-        this.files = new FileService(config.exports(), msize);
+        this.stats = config.stats();
+        this.files = new FileService(config.exports(), config.locks(), stats, msize);
         this.frames = new FrameReader(maxMsize);
         this.onEnd = onEnd;
         this.ctx = AioContext.start(name);
@@ -174,6 +176,7 @@ final class Session {
             return;
         }
         Rmessage r;
+        stats.requests.increment();
         try {
             r = files.handle(t);
         } catch (FsException e) {
