@@ -192,21 +192,36 @@ final class Session {
         reply(req, t.tag(), r);
     }
 
-    /** Sends {@code r}, then the Rflush of every Tflush that waited for it. */
+    /**
+     * Sends {@code r}, then the Rflush of every Tflush that waited for it. The tag leaves
+     * {@link #inFlight} under the write lock and before the reply is written: the client may
+     * reuse the tag as soon as the reply reaches it (diodload always uses tag 0), and a Tflush
+     * that arrives after the removal answers at once but queues behind this reply.
+     */
     private void reply(Request req, int tag, Rmessage r) {
-        send(r);
-        if (req != null && inFlight.get(tag) == req) {
-            inFlight.remove(tag);
-            for (int flushTag : req.flushes) {
-                Request flush = inFlight.remove(flushTag);
-                send(new Rflush(flushTag));
-                if (flush != null) {
-                    for (int more : flush.flushes) { // a flush of a flush
-                        inFlight.remove(more);
-                        send(new Rflush(more));
+        List<Integer> flushed = List.of();
+        writeLock.lock();
+        try {
+            if (req != null && inFlight.get(tag) == req) {
+                inFlight.remove(tag);
+                flushed = new ArrayList<>();
+                for (int flushTag : req.flushes) {
+                    Request flush = inFlight.remove(flushTag);
+                    flushed.add(flushTag);
+                    if (flush != null) {
+                        for (int more : flush.flushes) { // a flush of a flush
+                            inFlight.remove(more);
+                            flushed.add(more);
+                        }
                     }
                 }
             }
+            sendLocked(r);
+            for (int flushTag : flushed) {
+                sendLocked(new Rflush(flushTag));
+            }
+        } finally {
+            writeLock.unlock();
         }
     }
 
@@ -228,6 +243,16 @@ final class Session {
 
     /** Writes one reply frame whole; a failed write closes the connection, the reader ends. */
     private void send(Rmessage r) {
+        writeLock.lock();
+        try {
+            sendLocked(r);
+        } finally {
+            writeLock.unlock();
+        }
+    }
+
+    /** {@link #send} with the write lock already held. */
+    private void sendLocked(Rmessage r) {
         int size = Codec.size(r);
         ByteBuffer[] bufs;
         if (r instanceof Rread || r instanceof Rreaddir) {
@@ -240,7 +265,6 @@ final class Session {
             Codec.encode(r, out);
             bufs = new ByteBuffer[] {out.flip()};
         }
-        writeLock.lock();
         try {
             Coroutine.blocking(() -> {
                 writeFully(bufs);
@@ -249,8 +273,6 @@ final class Session {
         } catch (IOException e) {
             log.debug("{}: write failed: {}", name, e.toString());
             close();
-        } finally {
-            writeLock.unlock();
         }
     }
 
