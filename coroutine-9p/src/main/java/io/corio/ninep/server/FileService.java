@@ -37,18 +37,22 @@ final class FileService {
     private static final String SECURITY_CAPABILITY = "security.capability";
 
     private final Map<String, Backend> exports; // immutable
+    private final LockTable locks; // shared by the server's sessions; thread-safe
+    private final ServerStats stats; // thread-safe
     private final Map<Integer, Fid> fids = new HashMap<>(); // context only
     private int msize; // context only
 
-    FileService(Map<String, Backend> exports, int msize) {
+    FileService(Map<String, Backend> exports, LockTable locks, ServerStats stats, int msize) {
         this.exports = exports;
+        this.locks = locks;
+        this.stats = stats;
         this.msize = msize;
     }
 
     /** Clunks every fid (Tversion, end of connection) and sets the msize to use from now on. */
     void reset(int newMsize) {
         for (Fid f : fids.values()) {
-            f.close();
+            clunk(f);
         }
         fids.clear();
         msize = newMsize;
@@ -69,7 +73,7 @@ final class FileService {
                 if (f == null) {
                     throw badFid(c.fid());
                 }
-                f.close();
+                clunk(f);
                 yield new Rclunk(c.tag());
             }
             case Tlopen o -> lopen(o);
@@ -79,6 +83,7 @@ final class FileService {
                 Handle h = handle(w.fid());
                 Fid f = fid(w.fid());
                 int n = fs(() -> f.backend.write(h, w.offset(), w.data()));
+                stats.bytesWritten.add(n);
                 yield new Rwrite(w.tag(), n);
             }
             case Tgetattr g -> {
@@ -164,7 +169,7 @@ final class FileService {
                     }
                     fs(() -> { f.backend.remove(h); return null; });
                 } finally {
-                    f.close();
+                    clunk(f);
                 }
                 yield new Rremove(r.tag());
             }
@@ -176,8 +181,8 @@ final class FileService {
             }
             case Txattrwalk x -> xattrwalk(x);
             case Txattrcreate x -> throw new FsException(Errno.EOPNOTSUPP, "xattrcreate");
-            case Tlock l -> throw new FsException(Errno.EOPNOTSUPP, "lock");
-            case Tgetlock l -> throw new FsException(Errno.EOPNOTSUPP, "getlock");
+            case Tlock l -> lock(l);
+            case Tgetlock g -> getlock(g);
             case Tversion v -> throw new AssertionError("Tversion is the session's");
             case Tflush f -> throw new AssertionError("Tflush is the session's");
         };
@@ -189,10 +194,13 @@ final class FileService {
         }
         String name = a.aname();
         Backend backend = exports.get(name);
-        if (backend == null && name.isEmpty() && exports.size() == 1) {
-            var only = exports.entrySet().iterator().next();
-            name = only.getKey();
-            backend = only.getValue();
+        if (backend == null && name.isEmpty() && exports.size() == 2) { // one plus ctl
+            for (var e : exports.entrySet()) {
+                if (!e.getKey().equals(CtlBackend.ANAME)) {
+                    name = e.getKey();
+                    backend = e.getValue();
+                }
+            }
         }
         if (backend == null) {
             throw new FsException(Errno.ENOENT, "no export '" + a.aname() + "'");
@@ -305,6 +313,7 @@ final class FileService {
         Handle h = handle(r.fid());
         ByteBuffer buf = ByteBuffer.allocate(count);
         fs(() -> f.backend.read(h, r.offset(), buf));
+        stats.bytesRead.add(buf.position());
         return new Rread(r.tag(), buf.flip());
     }
 
@@ -344,7 +353,53 @@ final class FileService {
         return new Rxattrwalk(x.tag(), value.length);
     }
 
+    /**
+     * Tlock: never waits. A conflict answers BLOCKED, which a blocking (F_SETLKW) kernel client
+     * polls again; the lock is recorded against the fid and dies with it.
+     */
+    private Rlock lock(Tlock l) throws FsException {
+        Fid f = fid(l.fid());
+        Handle h = handle(l.fid());
+        if (l.type() > P9.LOCK_TYPE_UNLCK) {
+            throw new FsException(Errno.EINVAL, "lock type " + l.type());
+        }
+        if (l.start() < 0) {
+            throw new FsException(Errno.EINVAL, "lock start " + Long.toUnsignedString(l.start()));
+        }
+        LockTable.FileKey key = new LockTable.FileKey(f.backend, h.qid().path());
+        LockTable.Owner owner = new LockTable.Owner(l.clientId(), l.procId());
+        boolean done = locks.lock(key, owner, f, l.type(), l.start(), l.length());
+        return new Rlock(l.tag(), done ? P9.LOCK_SUCCESS : P9.LOCK_BLOCKED);
+    }
+
+    /** Tgetlock: the first conflicting lock of another owner, or the request with type UNLCK. */
+    private Rgetlock getlock(Tgetlock g) throws FsException {
+        Fid f = fid(g.fid());
+        Handle h = handle(g.fid());
+        if (g.type() > P9.LOCK_TYPE_UNLCK) {
+            throw new FsException(Errno.EINVAL, "lock type " + g.type());
+        }
+        if (g.start() < 0) {
+            throw new FsException(Errno.EINVAL, "lock start " + Long.toUnsignedString(g.start()));
+        }
+        LockTable.FileKey key = new LockTable.FileKey(f.backend, h.qid().path());
+        LockTable.Lock c = locks.test(key, new LockTable.Owner(g.clientId(), g.procId()),
+                g.type(), g.start(), g.length());
+        if (c == null) {
+            return new Rgetlock(g.tag(), P9.LOCK_TYPE_UNLCK, g.start(), g.length(), g.procId(),
+                    g.clientId());
+        }
+        return new Rgetlock(g.tag(), c.type(), c.start(), c.length(), c.owner().procId(),
+                c.owner().clientId());
+    }
+
     // ---------------------------------------------------------------- helpers
+
+    /** Closes a fid taken out of the table, dropping the locks taken through it. */
+    private void clunk(Fid f) {
+        locks.release(f);
+        f.close();
+    }
 
     private int iounit() {
         return msize - P9.IOHDRSZ;

@@ -29,7 +29,10 @@ import org.slf4j.LoggerFactory;
  * A 9P2000.L file server: listens on TCP and Unix domain sockets and serves each connection
  * as a {@code Session} (one context, one coroutine per request; see that class for flow control
  * and error handling). Exports are back ends selected by the Tattach aname; an empty aname
- * selects the only export when there is exactly one.
+ * selects the only export when there is exactly one. Every server also has the synthetic
+ * export {@code ctl} (files {@code version}, {@code stats}, {@code zero}, {@code null}; what
+ * {@code diodload} drives), and one POSIX lock table that Tlock and Tgetlock of all its
+ * connections share.
  *
  * <p>Thread-safe. {@link #listen} may be called several times; {@link #close()} stops every
  * listener, closes every connection (their fids are clunked as their sessions end) and is
@@ -51,16 +54,21 @@ public final class NinepServer implements AutoCloseable {
     public static final int DEFAULT_MAX_REQUESTS = 64;
 
     /** What every session needs; immutable. */
-    record Config(Map<String, Backend> exports, int maxMsize, int maxRequests) {}
+    record Config(Map<String, Backend> exports, int maxMsize, int maxRequests, LockTable locks,
+            ServerStats stats) {}
 
     private final Config config;
+    private final LockTable locks = new LockTable();
+    private final ServerStats stats = new ServerStats();
     private final List<ServerSocketChannel> listeners = new CopyOnWriteArrayList<>();
     private final Set<Session> sessions = ConcurrentHashMap.newKeySet();
     private final AtomicLong connections = new AtomicLong();
     private volatile boolean closed;
 
-    private NinepServer(Config config) {
-        this.config = config;
+    private NinepServer(Map<String, Backend> exports, int maxMsize, int maxRequests) {
+        Map<String, Backend> all = new LinkedHashMap<>(exports);
+        all.put(CtlBackend.ANAME, new CtlBackend(() -> stats.text(sessions.size(), locks.size())));
+        this.config = new Config(Map.copyOf(all), maxMsize, maxRequests, locks, stats);
     }
 
     public static Builder builder() {
@@ -79,6 +87,10 @@ public final class NinepServer implements AutoCloseable {
         public Builder export(String aname, Backend backend) {
             Objects.requireNonNull(aname, "aname");
             Objects.requireNonNull(backend, "backend");
+            if (aname.equals(CtlBackend.ANAME)) {
+                throw new IllegalArgumentException("aname '" + CtlBackend.ANAME
+                        + "' is reserved for the server's synthetic ctl export");
+            }
             if (exports.putIfAbsent(aname, backend) != null) {
                 throw new IllegalArgumentException("aname exported twice: '" + aname + "'");
             }
@@ -108,7 +120,7 @@ public final class NinepServer implements AutoCloseable {
             if (exports.isEmpty()) {
                 throw new IllegalStateException("no export configured");
             }
-            return new NinepServer(new Config(Map.copyOf(exports), maxMsize, maxRequests));
+            return new NinepServer(exports, maxMsize, maxRequests);
         }
     }
 
@@ -180,6 +192,7 @@ public final class NinepServer implements AutoCloseable {
                 }
             }
             Session[] box = new Session[1];
+            stats.connections.increment();
             Session s = new Session("9p-" + connections.incrementAndGet(), ch, config,
                     () -> sessions.remove(box[0]));
             box[0] = s;

@@ -72,6 +72,7 @@ final class Session {
     private final CoSemaphore slots;
     private final CoMutex writeLock;
     private final FileService files;
+    private final ServerStats stats; // thread-safe
     private final Runnable onEnd;
     private final FrameReader frames; // reader coroutine only
     private final Map<Integer, Request> inFlight = new HashMap<>(); // context only
@@ -85,7 +86,8 @@ final class Session {
         this.msize = maxMsize;
         this.slots = CoSemaphore.create(name + "-requests", maxRequests);
         this.writeLock = CoMutex.create(name + "-write");
-        this.files = new FileService(config.exports(), msize);
+        this.stats = config.stats();
+        this.files = new FileService(config.exports(), config.locks(), stats, msize);
         this.frames = new FrameReader(maxMsize);
         this.onEnd = onEnd;
         this.ctx = AioContext.start(name);
@@ -174,6 +176,7 @@ final class Session {
             return;
         }
         Rmessage r;
+        stats.requests.increment();
         try {
             r = files.handle(t);
         } catch (FsException e) {
@@ -189,21 +192,36 @@ final class Session {
         reply(req, t.tag(), r);
     }
 
-    /** Sends {@code r}, then the Rflush of every Tflush that waited for it. */
+    /**
+     * Sends {@code r}, then the Rflush of every Tflush that waited for it. The tag leaves
+     * {@link #inFlight} under the write lock and before the reply is written: the client may
+     * reuse the tag as soon as the reply reaches it (diodload always uses tag 0), and a Tflush
+     * that arrives after the removal answers at once but queues behind this reply.
+     */
     private void reply(Request req, int tag, Rmessage r) {
-        send(r);
-        if (req != null && inFlight.get(tag) == req) {
-            inFlight.remove(tag);
-            for (int flushTag : req.flushes) {
-                Request flush = inFlight.remove(flushTag);
-                send(new Rflush(flushTag));
-                if (flush != null) {
-                    for (int more : flush.flushes) { // a flush of a flush
-                        inFlight.remove(more);
-                        send(new Rflush(more));
+        List<Integer> flushed = List.of();
+        writeLock.lock();
+        try {
+            if (req != null && inFlight.get(tag) == req) {
+                inFlight.remove(tag);
+                flushed = new ArrayList<>();
+                for (int flushTag : req.flushes) {
+                    Request flush = inFlight.remove(flushTag);
+                    flushed.add(flushTag);
+                    if (flush != null) {
+                        for (int more : flush.flushes) { // a flush of a flush
+                            inFlight.remove(more);
+                            flushed.add(more);
+                        }
                     }
                 }
             }
+            sendLocked(r);
+            for (int flushTag : flushed) {
+                sendLocked(new Rflush(flushTag));
+            }
+        } finally {
+            writeLock.unlock();
         }
     }
 
@@ -225,6 +243,16 @@ final class Session {
 
     /** Writes one reply frame whole; a failed write closes the connection, the reader ends. */
     private void send(Rmessage r) {
+        writeLock.lock();
+        try {
+            sendLocked(r);
+        } finally {
+            writeLock.unlock();
+        }
+    }
+
+    /** {@link #send} with the write lock already held. */
+    private void sendLocked(Rmessage r) {
         int size = Codec.size(r);
         ByteBuffer[] bufs;
         if (r instanceof Rread || r instanceof Rreaddir) {
@@ -237,7 +265,6 @@ final class Session {
             Codec.encode(r, out);
             bufs = new ByteBuffer[] {out.flip()};
         }
-        writeLock.lock();
         try {
             Coroutine.blocking(() -> {
                 writeFully(bufs);
@@ -246,8 +273,6 @@ final class Session {
         } catch (IOException e) {
             log.debug("{}: write failed: {}", name, e.toString());
             close();
-        } finally {
-            writeLock.unlock();
         }
     }
 

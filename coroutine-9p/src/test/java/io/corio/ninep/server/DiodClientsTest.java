@@ -2,6 +2,7 @@ package io.corio.ninep.server;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
@@ -19,6 +20,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -27,7 +30,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * diod's own clients ({@code diodls}, {@code diodcat}, from the Debian package {@code diod})
- * against the server over loopback TCP; skipped when they are not installed.
+ * and {@code diodload} against the server over loopback TCP; skipped when they are not installed.
  */
 @Timeout(60)
 class DiodClientsTest {
@@ -124,5 +127,30 @@ class DiodClientsTest {
         Result r = run("diodcat", "-s", address, "-a", export.toString(), "blob");
         assertEquals(0, r.exit(), r.err());
         assertArrayEquals(data, r.out());
+    }
+
+    /** {@code diodload}: its threads attach aname {@code ctl}, read {@code zero}, write {@code null}. */
+    @Test
+    void diodloadDrivesTheCtlExport() throws Exception {
+        assumeTrue(onPath("diodload"),
+                "diodload not found: install the Debian package diod (apt-get install diod)");
+        assertLoadRan(run("diodload", "-s", address, "-n", "4", "-r", "2"));
+    }
+
+    @Test
+    void diodloadGetattrMode() throws Exception {
+        assumeTrue(onPath("diodload"),
+                "diodload not found: install the Debian package diod (apt-get install diod)");
+        assertLoadRan(run("diodload", "-s", address, "-n", "4", "-r", "2", "-g"));
+    }
+
+    /** Checks the line {@code diodload: N ops/s, ...} with N > 0 and a clean exit. */
+    private static void assertLoadRan(Result r) {
+        String out = new String(r.out(), StandardCharsets.UTF_8) + r.err();
+        assertEquals(0, r.exit(), out);
+        Matcher m = Pattern.compile("diodload: (\\d+) ops/s").matcher(out);
+        assertTrue(m.find(), out);
+        assertTrue(Long.parseLong(m.group(1)) > 0, out);
+        assertFalse(out.toLowerCase(java.util.Locale.ROOT).contains("error"), out);
     }
 }

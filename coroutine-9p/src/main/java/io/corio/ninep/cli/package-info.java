@@ -1,0 +1,2 @@
+/** The {@code ./corio 9p} command line: {@link io.corio.ninep.cli.Main}. */
+package io.corio.ninep.cli;
