@@ -89,12 +89,23 @@ def render(res, jmh, a):
 
 def reading(t, ratios, load):
     out = ["### Reading", ""]
-    faster = [f"{l} on {b} ({r:.2f}x)" for l, b, r, _ in ratios if r < 0.9]
-    slower = [f"{l} on {b} ({r:.2f}x)" for l, b, r, _ in ratios if r > 1.1]
+    # classified on best iterations: the JDK side's means carry its slow first iterations
+    faster = [f"{l} on {b} ({rb:.2f}x)" for l, b, _, rb in ratios if rb is not None and rb < 0.9]
+    slower = [f"{l} on {b} ({rb:.2f}x)" for l, b, _, rb in ratios if rb is not None and rb > 1.1]
+    even = [f"{l} on {b} ({rb:.2f}x)" for l, b, _, rb in ratios if rb is not None and 0.9 <= rb <= 1.1]
     if faster:
-        out.append("- **Faster than the JDK equivalent (mean ratio under 0.9):** " + "; ".join(faster) + ".")
+        out.append("- **Faster than the JDK equivalent (best-iteration ratio under 0.9):** " + "; ".join(faster) + ".")
+    if even:
+        out.append("- **On a par (0.9-1.1):** " + "; ".join(even) + ".")
     if slower:
-        out.append("- **Slower than the JDK equivalent (mean ratio over 1.1):** " + "; ".join(slower) + ".")
+        out.append("- **Slower than the JDK equivalent (best-iteration ratio over 1.1):** " + "; ".join(slower) + ".")
+    inw = [(b, t.ratio(t.r("WorkerBench.inWorker", b), t.r("WorkerBench.blocking", b), True)) for b in BACKENDS]
+    inw = [f"{b} {r:.1f}x" for b, r in inw if r is not None]
+    if inw:
+        out.append("- **inWorker ÷ blocking** (best): " + ", ".join(inw) + ". `blocking` hops to a virtual "
+                   "thread (or stays on the coroutine's own, on `virtual`); `inWorker` queues a job for a "
+                   "platform thread of the pool, which must be woken, and the coroutine is woken back through "
+                   "its context when the job completes.")
     out.append("- The shapes are not identical: a corio coroutine that reschedules itself goes through its "
                "loop (a queued task that wakes it), where `Thread.yield()` on a virtual thread resubmits it "
                "to the scheduler; a contended CoMutex hands the lock to the oldest waiter as a fair "
@@ -115,7 +126,9 @@ def reading(t, ratios, load):
                    + f"The machine has {os.cpu_count()} cores"
                    + (f" and its load average reached {load:.1f} during the run: other work was running, "
                       "which hurts the cross-thread hand-offs most" if busy else "")
-                   + ". This is a short run (3 one-second iterations, one fork); the best-iteration columns "
+                   + ". This is a short run (3 one-second iterations, one fork): JMH's 99.9% half-width over 3 "
+                   "samples multiplies their spread by Student's t of about 31.6, so the `±` column is wide "
+                   "even where the iterations agree, and one slow iteration dominates a mean; the best-iteration columns "
                    "are the steadier figures. Rerun with `--full` on a quiet machine before reading small "
                    "differences.")
     return out + [""]
