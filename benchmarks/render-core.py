@@ -307,11 +307,12 @@ def loadavg():
         return "0 0 0"
 
 
-def splice(doc, section):
+def splice(doc, section, begin=BEGIN, end=END):
+    """The doc's text with the section between begin and end replaced (or appended)."""
     text = open(doc).read() if os.path.exists(doc) else INTRO
-    if BEGIN in text and END in text:
-        head, rest = text.split(BEGIN, 1)
-        return head + section.rstrip("\n") + rest.split(END, 1)[1]
+    if begin in text and end in text:
+        head, rest = text.split(begin, 1)
+        return head + section.rstrip("\n") + rest.split(end, 1)[1]
     return text.rstrip("\n") + "\n\n" + section
 
 
