@@ -6,7 +6,6 @@ import io.corio.core.Coroutine;
 import io.corio.core.CoroutineEntry;
 import java.time.Duration;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
 
 /**
  * Plumbing for the jcstress tests of the coroutine primitives ({@link CoMutexStress},
@@ -22,21 +21,16 @@ import java.util.concurrent.TimeUnit;
  *
  * <p>Waits are bounded, so a lost wake-up shows up as the outcome {@link #TIMED_OUT},
  * which every test grades FORBIDDEN, instead of hanging jcstress. After one timeout the
- * bound drops to {@link #TIMEOUT_AFTER_FAILURE}, so a broken run still ends quickly.
+ * bound drops to {@link StressSupport#TIMEOUT_AFTER_FAILURE}, so a broken run still ends
+ * quickly. The bounds and the timeout bookkeeping are {@link StressSupport}'s.
  */
 final class PrimitiveStressSupport {
-
-    /** How long a coroutine may take before its sample counts as a lost wake-up: far beyond any GC pause. */
-    static final Duration TIMEOUT = Duration.ofSeconds(5);
-
-    /** The bound once a timeout has been seen in this VM (the run is already failing). */
-    static final Duration TIMEOUT_AFTER_FAILURE = Duration.ofMillis(20);
 
     /** {@link #run} finished normally. */
     static final int OK = 0;
 
     /** Result of a coroutine that did not finish in time: a lost wake-up (or a deadlock). */
-    static final int TIMED_OUT = -1;
+    static final int TIMED_OUT = StressSupport.TIMED_OUT;
 
     /** Result of a coroutine that threw: misuse detected by the primitive, or a bug. */
     static final int FAILED = -2;
@@ -46,8 +40,6 @@ final class PrimitiveStressSupport {
 
     /** The second shared context, on another thread than {@link #A}. */
     static final AioContext B = AioContext.start("prims-b", Backend.defaultBackend());
-
-    private static volatile boolean timedOut;
 
     private PrimitiveStressSupport() {}
 
@@ -104,16 +96,7 @@ final class PrimitiveStressSupport {
 
     /** Waits for {@code latch} up to the current bound; false if it timed out. */
     static boolean await(CountDownLatch latch) {
-        long nanos = (timedOut ? TIMEOUT_AFTER_FAILURE : TIMEOUT).toNanos();
-        try {
-            if (latch.await(nanos, TimeUnit.NANOSECONDS)) {
-                return true;
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-        timedOut = true;
-        return false;
+        return StressSupport.await(latch);
     }
 
     /**
