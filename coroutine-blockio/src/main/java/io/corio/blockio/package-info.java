@@ -1,5 +1,6 @@
 /**
- * Block drivers, filters and the NBD server and client. Not written yet: see the issue
- * "coroutine-blockio: block drivers and an NBD server that keeps 128 requests in flight".
+ * Block drivers and filters ({@link io.corio.blockio.BlockDriver}), and in
+ * {@code io.corio.blockio.nbd} an NBD server and client built on them. Every I/O method is a
+ * coroutine function.
  */
 package io.corio.blockio;

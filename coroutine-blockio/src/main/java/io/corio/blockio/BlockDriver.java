@@ -1,0 +1,102 @@
+package io.corio.blockio;
+
+import java.nio.ByteBuffer;
+import java.util.List;
+
+/**
+ * A block device: a fixed-length array of bytes that can be read, written, flushed, trimmed and
+ * zeroed, like a QEMU {@code BlockDriver}. Drivers (file, memory) store the bytes; filters
+ * (latency, counting) wrap another driver and pass requests on.
+ *
+ * <p><b>Coroutine functions.</b> Every I/O method is a coroutine function: call it from inside
+ * a coroutine ({@link io.corio.core.Coroutine#inCoroutine()}), otherwise it throws
+ * {@link IllegalStateException}. A method may yield while it waits (a latency filter sleeps
+ * with {@code Coroutine.sleep}; a file driver runs its system call inside
+ * {@code Coroutine.blocking}), so the caller's {@link io.corio.core.AioContext} keeps serving
+ * other coroutines meanwhile. Many coroutines, of one context or of several, may call a driver
+ * at once, also on overlapping ranges; the driver orders nothing between concurrent requests,
+ * as a disk does not.
+ *
+ * <p><b>Ranges.</b> {@code offset} and lengths are in bytes, with no alignment required. A
+ * range that does not lie inside {@code [0, length())} is refused with
+ * {@link BlockError#EINVAL} before anything is done (a server turns that into its own
+ * out-of-range error first; a driver still checks).
+ *
+ * <p><b>Durability.</b> Data written is visible to every later read of every caller at once.
+ * It is durable after a {@link #flush()} that started after the write completed, or when the
+ * write was made with {@link #FUA}: a driver without native FUA ({@link #canFua()} false)
+ * emulates it by flushing after the write.
+ *
+ * <p><b>Errors.</b> A failure is a {@link BlockException} whose {@link BlockError} a server
+ * can send as is (NBD error values are Linux errno values). A read-only driver answers
+ * {@link BlockError#EPERM} to every modification.
+ */
+public interface BlockDriver extends AutoCloseable {
+
+    /** Write flag: the data is durable when the call returns. */
+    int FUA = 1;
+
+    /** {@link #writeZeroes} flag: the range may be deallocated (punched) instead of written. */
+    int MAY_TRIM = 2;
+
+    /**
+     * {@link #writeZeroes} flag: fail with {@link BlockError#ENOTSUP} at once, having done
+     * nothing, unless zeroing is fast (no slower than a metadata change).
+     */
+    int FAST_ZERO = 4;
+
+    /** The device size in bytes; fixed for the driver's life. */
+    long length();
+
+    /** Whether every modification is refused with {@link BlockError#EPERM}. */
+    boolean readOnly();
+
+    /** Whether {@link #FUA} is native (cheaper than a write plus a whole-device flush). */
+    boolean canFua();
+
+    /** Whether {@link #writeZeroes} with {@link #FAST_ZERO} can ever succeed. */
+    boolean canFastZero();
+
+    /** Whether {@link #discard} can actually deallocate (otherwise it is a no-op). */
+    boolean canDiscard();
+
+    /**
+     * Reads {@code dst.remaining()} bytes at {@code offset} into {@code dst}, advancing its
+     * position to its limit. Unwritten or discarded bytes read as zero.
+     */
+    void read(long offset, ByteBuffer dst) throws BlockException;
+
+    /**
+     * Writes {@code src.remaining()} bytes at {@code offset}, advancing {@code src}'s position
+     * to its limit. {@code flags}: {@link #FUA} or 0; other bits are
+     * {@link IllegalArgumentException}.
+     */
+    void write(long offset, ByteBuffer src, int flags) throws BlockException;
+
+    /** Makes every write completed before this call durable. */
+    void flush() throws BlockException;
+
+    /**
+     * A hint that the range is no longer needed: afterwards it reads as zero or as its old
+     * contents (NBD {@code TRIM} semantics); a driver that can deallocate reads zero.
+     */
+    void discard(long offset, long length) throws BlockException;
+
+    /**
+     * Makes the range read as zero. {@code flags}: any of {@link #FUA}, {@link #MAY_TRIM},
+     * {@link #FAST_ZERO}.
+     */
+    void writeZeroes(long offset, long length, int flags) throws BlockException;
+
+    /**
+     * What is allocated in {@code [offset, offset + length)}: one or more extents, contiguous,
+     * the first starting at {@code offset}, covering at least one byte and not past
+     * {@code offset + length}. A driver may answer less than the whole range; the caller asks
+     * again from where the answer ends.
+     */
+    List<Extent> blockStatus(long offset, long length) throws BlockException;
+
+    /** Releases what the driver holds (file descriptors, memory); idempotent. */
+    @Override
+    void close();
+}
