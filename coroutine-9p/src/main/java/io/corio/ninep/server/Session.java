@@ -1,7 +1,6 @@
 package io.corio.ninep.server;
 
 import io.corio.core.AioContext;
-import io.corio.core.CoMutex;
 import io.corio.core.CoSemaphore;
 import io.corio.core.Coroutine;
 import io.corio.ninep.fs.FsException;
@@ -14,8 +13,6 @@ import io.corio.ninep.protocol.ProtocolException;
 import io.corio.ninep.protocol.Rmessage;
 import io.corio.ninep.protocol.Rmessage.Rflush;
 import io.corio.ninep.protocol.Rmessage.Rlerror;
-import io.corio.ninep.protocol.Rmessage.Rread;
-import io.corio.ninep.protocol.Rmessage.Rreaddir;
 import io.corio.ninep.protocol.Rmessage.Rversion;
 import io.corio.ninep.protocol.Tmessage;
 import io.corio.ninep.protocol.Tmessage.Tflush;
@@ -23,7 +20,6 @@ import io.corio.ninep.protocol.Tmessage.Tversion;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.ByteChannel;
-import java.nio.channels.GatheringByteChannel;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -33,8 +29,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * One client connection: its own {@link AioContext}, a reader coroutine that cuts the byte
- * stream into frames, one coroutine per request, replies written whole under a {@link CoMutex}
- * in whatever order requests finish.
+ * stream into frames, one coroutine per request, replies written whole by a
+ * {@link ReplyWriter} in whatever order requests finish.
  *
  * <p>Why a context per connection: everything a session owns (fid table, tag table, msize) is
  * then confined to one loop and needs no lock, a slow or misbehaving client cannot delay
@@ -70,7 +66,7 @@ final class Session {
     private final int maxMsize;
     private final int maxRequests;
     private final CoSemaphore slots;
-    private final CoMutex writeLock;
+    private final ReplyWriter writer;
     private final FileService files;
     private final ServerStats stats; // thread-safe
     private final Runnable onEnd;
@@ -85,7 +81,7 @@ final class Session {
         this.maxRequests = config.maxRequests();
         this.msize = maxMsize;
         this.slots = CoSemaphore.create(name + "-requests", maxRequests);
-        this.writeLock = CoMutex.create(name + "-write");
+        this.writer = new ReplyWriter(name, channel);
         this.stats = config.stats();
         this.files = new FileService(config.exports(), config.locks(), stats, msize);
         this.frames = new FrameReader(maxMsize);
@@ -139,7 +135,7 @@ final class Session {
             slots.acquire(1);
             ctx.spawn(name + "-error-" + tag, () -> {
                 try {
-                    send(new Rlerror(tag, e.errno()));
+                    writer.send(new Rlerror(tag, e.errno()));
                 } finally {
                     slots.release(1);
                 }
@@ -199,30 +195,24 @@ final class Session {
      * that arrives after the removal answers at once but queues behind this reply.
      */
     private void reply(Request req, int tag, Rmessage r) {
-        List<Integer> flushed = List.of();
-        writeLock.lock();
-        try {
+        writer.sendAll(() -> {
+            List<Rmessage> out = new ArrayList<>();
+            out.add(r);
             if (req != null && inFlight.get(tag) == req) {
                 inFlight.remove(tag);
-                flushed = new ArrayList<>();
                 for (int flushTag : req.flushes) {
                     Request flush = inFlight.remove(flushTag);
-                    flushed.add(flushTag);
+                    out.add(new Rflush(flushTag));
                     if (flush != null) {
                         for (int more : flush.flushes) { // a flush of a flush
                             inFlight.remove(more);
-                            flushed.add(more);
+                            out.add(new Rflush(more));
                         }
                     }
                 }
             }
-            sendLocked(r);
-            for (int flushTag : flushed) {
-                sendLocked(new Rflush(flushTag));
-            }
-        } finally {
-            writeLock.unlock();
-        }
+            return out;
+        });
     }
 
     private void version(Tversion v) {
@@ -235,62 +225,9 @@ final class Session {
             inFlight.clear();
             msize = m;
             frames.setMaxFrameSize(m);
-            send(new Rversion(v.tag(), m, version));
+            writer.send(new Rversion(v.tag(), m, version));
         } finally {
             slots.release(maxRequests);
-        }
-    }
-
-    /** Writes one reply frame whole; a failed write closes the connection, the reader ends. */
-    private void send(Rmessage r) {
-        writeLock.lock();
-        try {
-            sendLocked(r);
-        } finally {
-            writeLock.unlock();
-        }
-    }
-
-    /** {@link #send} with the write lock already held. */
-    private void sendLocked(Rmessage r) {
-        int size = Codec.size(r);
-        ByteBuffer[] bufs;
-        if (r instanceof Rread || r instanceof Rreaddir) {
-            ByteBuffer payload = r instanceof Rread rr ? rr.data() : ((Rreaddir) r).data();
-            ByteBuffer head = ByteBuffer.allocate(size - payload.remaining());
-            ByteBuffer body = Codec.encodeHead(r, head);
-            bufs = new ByteBuffer[] {head.flip(), body};
-        } else {
-            ByteBuffer out = ByteBuffer.allocate(size);
-            Codec.encode(r, out);
-            bufs = new ByteBuffer[] {out.flip()};
-        }
-        try {
-            Coroutine.blocking(() -> {
-                writeFully(bufs);
-                return null;
-            });
-        } catch (IOException e) {
-            log.debug("{}: write failed: {}", name, e.toString());
-            close();
-        }
-    }
-
-    private void writeFully(ByteBuffer[] bufs) throws IOException {
-        if (channel instanceof GatheringByteChannel g) {
-            long left = 0;
-            for (ByteBuffer b : bufs) {
-                left += b.remaining();
-            }
-            while (left > 0) {
-                left -= g.write(bufs);
-            }
-            return;
-        }
-        for (ByteBuffer b : bufs) {
-            while (b.hasRemaining()) {
-                channel.write(b);
-            }
         }
     }
 
