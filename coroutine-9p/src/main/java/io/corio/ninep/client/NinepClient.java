@@ -5,9 +5,11 @@ import io.corio.ninep.protocol.Codec;
 import io.corio.ninep.protocol.FrameReader;
 import io.corio.ninep.protocol.P9;
 import io.corio.ninep.protocol.Rmessage;
+import io.corio.ninep.protocol.Rmessage.Rflush;
 import io.corio.ninep.protocol.Rmessage.Rlerror;
 import io.corio.ninep.protocol.Rmessage.Rversion;
 import io.corio.ninep.protocol.Tmessage;
+import io.corio.ninep.protocol.Tmessage.Tflush;
 import io.corio.ninep.protocol.Tmessage.Tversion;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -18,6 +20,7 @@ import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.ClosedChannelException;
 import java.nio.channels.SocketChannel;
+import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
@@ -72,7 +75,11 @@ public final class NinepClient implements AutoCloseable {
         return msize;
     }
 
-    /** Sends the message {@code build} makes for a free tag and waits for its reply. */
+    /**
+     * Sends the message {@code build} makes for a free tag and waits for its reply.
+     *
+     * @throws CancellationException if {@link #flush} made the server drop the request
+     */
     public Rmessage rpc(IntFunction<Tmessage> build) throws IOException {
         if (Coroutine.inCoroutine()) {
             return Coroutine.blocking(() -> await(send(build)));
@@ -119,6 +126,27 @@ public final class NinepClient implements AutoCloseable {
         }
         write(t, tag);
         return f;
+    }
+
+    /**
+     * Sends Tflush for the request tagged {@code oldtag} without waiting; the future completes
+     * with the Rflush. If the request was still waiting for its reply when the Rflush arrived,
+     * the server dropped it: its future then fails with {@link CancellationException} (before
+     * the returned future completes) and the tag is free again. A server answers a request it
+     * did not drop before the Rflush, so that request completes normally.
+     */
+    public CompletableFuture<Rmessage> flush(int oldtag) throws IOException {
+        CompletableFuture<Rmessage> target = waiting.get(oldtag);
+        CompletableFuture<Rmessage> rflush = new CompletableFuture<>();
+        CompletableFuture<Rmessage> done = target == null ? rflush : rflush.thenApply(r -> {
+            if (r instanceof Rflush && waiting.remove(oldtag, target)) {
+                target.completeExceptionally(new CancellationException("tag " + oldtag + " flushed"));
+            }
+            return r;
+        });
+        int tag = allocateTag(rflush);
+        write(new Tflush(tag, oldtag), tag);
+        return done;
     }
 
     /**

@@ -16,7 +16,7 @@ final class Names {
     /** XATTR_NAME_MAX on Linux. */
     static final int XATTR_NAME_MAX = 255;
     /** XATTR_SIZE_MAX on Linux: the largest value. */
-    static final int XATTR_SIZE_MAX = 65536;
+    static final int XATTR_SIZE_MAX = P9.XATTR_SIZE_MAX;
     /** PATH_MAX on Linux: the longest symlink target, with its NUL. */
     static final int PATH_MAX = 4096;
 

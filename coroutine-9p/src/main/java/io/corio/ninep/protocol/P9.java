@@ -190,6 +190,8 @@ public final class P9 {
     public static final int XATTR_CREATE = 1;
     /** Txattrcreate flags (setxattr(2)): fail if the attribute does not exist. */
     public static final int XATTR_REPLACE = 2;
+    /** The largest xattr value (Linux XATTR_SIZE_MAX): a larger Txattrcreate size is E2BIG. */
+    public static final int XATTR_SIZE_MAX = 65536;
 
     // ---- sizes ----------------------------------------------------------------------------
 

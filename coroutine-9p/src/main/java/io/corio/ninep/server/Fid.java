@@ -8,8 +8,11 @@ import io.corio.ninep.protocol.Qid;
 /**
  * The server-side object behind one 9P fid: the export it belongs to, the user it acts for, and
  * either a back-end {@link Handle} (which keeps the open file descriptor) or, for a fid made by
- * Txattrwalk, the attribute's value to read. Confined to its session's context, apart from the
- * handle, which is thread-safe. {@link #close()} is idempotent; {@link #toString()} is log-safe.
+ * Txattrwalk, the attribute's value to read. Txattrcreate turns a handle's fid into an
+ * {@link XattrWrite}: the handle stays, for the setxattr at clunk, but {@link #handle()} no
+ * longer gives it out, so no other request uses the fid meanwhile. Confined to its session's
+ * context, apart from the handle, which is thread-safe. {@link #close()} is idempotent;
+ * {@link #toString()} is log-safe.
  */
 final class Fid implements AutoCloseable {
     final int number;
@@ -18,6 +21,7 @@ final class Fid implements AutoCloseable {
     final int uid; // the n_uname of the attach this fid descends from
     private Handle handle; // null for an xattr fid
     private final byte[] xattr; // null unless an xattr fid
+    private XattrWrite xattrWrite; // set once, by Txattrcreate
     private boolean closed;
 
     private Fid(int number, Backend backend, String export, int uid, Handle handle, byte[] xattr) {
@@ -44,6 +48,23 @@ final class Fid implements AutoCloseable {
 
     /** The back-end handle; an xattr fid has none and answers EBADF through the caller. */
     Handle handle() {
+        return xattrWrite == null ? handle : null;
+    }
+
+    /** Makes this fid the writer of {@code w}; the caller checked it has an unopened handle. */
+    void startXattrWrite(XattrWrite w) {
+        assert handle != null && xattrWrite == null : this;
+        xattrWrite = w;
+    }
+
+    /** The attribute being written through this fid, or null. */
+    XattrWrite xattrWrite() {
+        return xattrWrite;
+    }
+
+    /** The handle an {@link #xattrWrite()} applies to. */
+    Handle xattrTarget() {
+        assert xattrWrite != null : this;
         return handle;
     }
 
@@ -52,7 +73,7 @@ final class Fid implements AutoCloseable {
     }
 
     boolean isDirectory() {
-        return handle != null && (handle.qid().type() & P9.QTDIR) != 0;
+        return handle() != null && (handle.qid().type() & P9.QTDIR) != 0;
     }
 
     Qid qid() {
@@ -82,6 +103,7 @@ final class Fid implements AutoCloseable {
     @Override
     public String toString() {
         return "Fid[" + Integer.toUnsignedString(number) + " export=" + export
-                + (xattr != null ? " xattr(" + xattr.length + " bytes)" : " " + handle) + "]";
+                + (xattr != null ? " xattr(" + xattr.length + " bytes)" : " " + handle)
+                + (xattrWrite != null ? " " + xattrWrite : "") + "]";
     }
 }

@@ -73,15 +73,22 @@ final class FileService {
                 if (f == null) {
                     throw badFid(c.fid());
                 }
-                clunk(f);
+                try {
+                    applyXattrWrite(f);
+                } finally {
+                    clunk(f);
+                }
                 yield new Rclunk(c.tag());
             }
             case Tlopen o -> lopen(o);
             case Tlcreate c -> lcreate(c);
             case Tread r -> read(r);
             case Twrite w -> {
-                Handle h = handle(w.fid());
                 Fid f = fid(w.fid());
+                if (f.xattrWrite() != null) {
+                    yield new Rwrite(w.tag(), f.xattrWrite().append(w.offset(), w.data()));
+                }
+                Handle h = handle(w.fid());
                 int n = fs(() -> f.backend.write(h, w.offset(), w.data()));
                 stats.bytesWritten.add(n);
                 yield new Rwrite(w.tag(), n);
@@ -180,7 +187,7 @@ final class FileService {
                 yield new Rfsync(s.tag());
             }
             case Txattrwalk x -> xattrwalk(x);
-            case Txattrcreate x -> throw new FsException(Errno.EOPNOTSUPP, "xattrcreate");
+            case Txattrcreate x -> xattrcreate(x);
             case Tlock l -> lock(l);
             case Tgetlock g -> getlock(g);
             case Tversion v -> throw new AssertionError("Tversion is the session's");
@@ -351,6 +358,47 @@ final class FileService {
         }
         install(Fid.xattr(x.newfid(), f, value));
         return new Rxattrwalk(x.tag(), value.length);
+    }
+
+    /**
+     * Txattrcreate: the fid, an unopened handle of a writable export, becomes the writer of
+     * the attribute (see {@link XattrWrite}); Twrite fills it, Tclunk sets it. Checked here:
+     * size, flags, read-only; the name and the security model's rules when the back end sets
+     * it at the clunk.
+     */
+    private Rxattrcreate xattrcreate(Txattrcreate x) throws FsException {
+        Fid f = fid(x.fid());
+        Handle h = handle(x.fid());
+        XattrWrite w = XattrWrite.start(x.name(), x.attrSize(), x.flags());
+        if (f.backend.readOnly()) {
+            throw new FsException(Errno.EROFS, "xattrcreate on a read-only export");
+        }
+        if (h.isOpen()) {
+            throw new FsException(Errno.EINVAL, "xattrcreate on open fid " + f);
+        }
+        f.startXattrWrite(w);
+        return new Rxattrcreate(x.tag());
+    }
+
+    /**
+     * Sets (or, for size 0, removes) the attribute a Txattrcreate fid wrote, when it is
+     * complete; only an explicit Tclunk does this, not a Tversion or the end of the connection.
+     */
+    private void applyXattrWrite(Fid f) throws FsException {
+        XattrWrite w = f.xattrWrite();
+        if (w == null) {
+            return;
+        }
+        if (!w.complete()) {
+            throw new FsException(Errno.EINVAL, "clunk of " + f + " before its value was written");
+        }
+        Handle h = f.xattrTarget();
+        if (w.size == 0) {
+            fs(() -> { f.backend.removexattr(h, w.name); return null; });
+        } else {
+            byte[] value = w.value();
+            fs(() -> { f.backend.setxattr(h, w.name, value, w.flags); return null; });
+        }
     }
 
     /**

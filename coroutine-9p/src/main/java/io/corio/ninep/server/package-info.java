@@ -4,7 +4,9 @@
  * {@link io.corio.core.AioContext}, one coroutine per request, and replies written whole in
  * completion order. Exports are {@link io.corio.ninep.fs.Backend}s chosen by the Tattach aname.
  *
- * <p>Not yet here: Tlock/Tgetlock (answered EOPNOTSUPP), Txattrcreate (EOPNOTSUPP), Tflush
- * cancelling a request that has not started, the synthetic {@code ctl} export.
+ * <p>Also here: POSIX locks shared by all connections ({@code LockTable}), the synthetic
+ * {@code ctl} export, Tflush that cancels a request still waiting for a run slot
+ * ({@code Session}), and xattrs set through Txattrcreate ({@code XattrWrite}). Not here:
+ * authentication (Tauth answers ENOENT).
  */
 package io.corio.ninep.server;

@@ -231,64 +231,6 @@ class NinepServerTest {
     }
 
     @Test
-    void flushWaitsForItsTargetAndAnswersUnknownTagsAtOnce() throws Exception {
-        Conn c = connect(tcp);
-        assertInstanceOf(Rflush.class, c.c.rpc(t -> new Tflush(t, 1234)));
-        c.attach(0, "slow");
-        c.walk(0, 1);
-        c.lcreate(1, "f");
-        List<String> order = new java.util.concurrent.CopyOnWriteArrayList<>();
-        int[] stuckTag = new int[1];
-        CompletableFuture<Rmessage> stuck = c.c.send(t -> {
-            stuckTag[0] = t;
-            return new Tread(t, 1, 0, 10);
-        });
-        CompletableFuture<Void> readNoted = stuck.thenRun(() -> order.add("read"));
-        int target = stuckTag[0];
-        CompletableFuture<Rmessage> flush = c.c.send(t -> new Tflush(t, target));
-        CompletableFuture<Void> flushNoted = flush.thenRun(() -> order.add("flush"));
-        Thread.sleep(50);
-        assertFalse(flush.isDone());
-        gate.countDown();
-        assertInstanceOf(Rflush.class, flush.get(10, TimeUnit.SECONDS));
-        stuck.get(10, TimeUnit.SECONDS);
-        readNoted.get(10, TimeUnit.SECONDS); // get() may return before dependent actions run
-        flushNoted.get(10, TimeUnit.SECONDS);
-        assertEquals(List.of("read", "flush"), order);
-    }
-
-    /**
-     * A client may reuse a tag the moment its reply arrives (diodload always uses tag 0): the
-     * new request must be in flight under that tag, so a Tflush of it waits for its reply.
-     */
-    @Test
-    void aTagReusedRightAfterItsReplyIsTrackedForFlush() throws Exception {
-        Conn c = connect(tcp);
-        c.attach(0, "slow");
-        c.walk(0, 1);
-        c.lcreate(1, "f");
-        int tag = 5000;
-        for (int round = 0; round < 20; round++) {
-            Rmessage r = c.c.sendRaw(encoded(new Tgetattr(tag, 1, P9.GETATTR_BASIC)), tag)
-                    .get(10, TimeUnit.SECONDS);
-            assertInstanceOf(Rgetattr.class, r);
-        }
-        CompletableFuture<Rmessage> stuck = c.c.sendRaw(encoded(new Tread(tag, 1, 0, 10)), tag);
-        CompletableFuture<Rmessage> flush = c.c.send(t -> new Tflush(t, tag));
-        Thread.sleep(50);
-        assertFalse(flush.isDone(), "Tflush of a reused tag answered before its target");
-        gate.countDown();
-        assertInstanceOf(Rflush.class, flush.get(10, TimeUnit.SECONDS));
-        assertTrue(stuck.isDone()); // its reply came first
-    }
-
-    private static ByteBuffer encoded(io.corio.ninep.protocol.Tmessage t) {
-        ByteBuffer b = ByteBuffer.allocate(4096);
-        io.corio.ninep.protocol.Codec.encode(t, b);
-        return b.flip();
-    }
-
-    @Test
     void malformedFrameGetsRlerrorAndTheConnectionGoesOn() throws Exception {
         Conn c = connect(tcp);
         c.attach(0, "mem");
@@ -375,8 +317,9 @@ class NinepServerTest {
         assertTrue(Files.isSymbolicLink(dir.resolve("export/link")));
     }
 
+    /** Past the run limit a request waits (see {@code FlushTest} for what else it may do then). */
     @Test
-    void requestLimitStopsReadingUntilARequestEnds() throws Exception {
+    void requestPastTheRunLimitWaitsUntilARequestEnds() throws Exception {
         Conn c = connect(tcp);
         c.attach(0, "slow");
         c.walk(0, 1);
