@@ -45,6 +45,27 @@ public interface BlockDriver extends AutoCloseable {
      */
     int FAST_ZERO = 4;
 
+    /**
+     * A sparse device of {@code length} bytes in the Java heap, all zero at first: memory is
+     * taken as it is written, in 64 KiB chunks, and freed again by {@link #discard} and by
+     * {@link #writeZeroes} with {@link #MAY_TRIM}. Its contents go with it on
+     * {@link #close()}. Safe for coroutines of any number of contexts.
+     *
+     * @throws IllegalArgumentException if {@code length} is negative or above 64 TiB
+     */
+    static BlockDriver memory(long length) {
+        return new MemoryDriver(length);
+    }
+
+    /**
+     * {@code driver} with every modification ({@link #write}, {@link #discard},
+     * {@link #writeZeroes}) refused with {@link BlockError#EPERM}. Closing the result closes
+     * {@code driver}.
+     */
+    static BlockDriver readOnly(BlockDriver driver) {
+        return driver.readOnly() ? driver : new ReadOnlyFilter(driver);
+    }
+
     /** The device size in bytes; fixed for the driver's life. */
     long length();
 
