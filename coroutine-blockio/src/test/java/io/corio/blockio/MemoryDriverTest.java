@@ -15,16 +15,9 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.corio.core.AioContext;
-import io.corio.core.Coroutine;
 import java.nio.ByteBuffer;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.Random;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -224,92 +217,15 @@ class MemoryDriverTest {
 
     @Test
     void writersInSeveralContextsNeverLoseEachOthersBytes() throws Exception {
-        int writers = 4;
-        int rounds = 200;
-        // each writer owns chunk w (all of it) and the bytes [w*64, w*64+64) of shared chunk 4
-        try (BlockDriver d = BlockDriver.memory(5L * CHUNK);
-                ExecutorService pool = Executors.newFixedThreadPool(writers)) {
-            List<AioContext> ctxs = new ArrayList<>();
-            CountDownLatch go = new CountDownLatch(1);
-            List<Future<?>> done = new ArrayList<>();
-            try {
-                for (int w = 0; w < writers; w++) {
-                    AioContext c = AioContext.start("writer-" + w);
-                    ctxs.add(c);
-                    int me = w;
-                    done.add(pool.submit(() -> c.call(() -> {
-                        Coroutine.blocking(() -> {
-                            go.await(); // all writers start together
-                            return null;
-                        });
-                        for (int r = 0; r < rounds; r++) {
-                            write(d, (long) me * CHUNK, pattern(CHUNK, me * 1000 + r));
-                            write(d, 4L * CHUNK + me * 64, pattern(64, me * 1000 + r));
-                            d.discard(4L * CHUNK + 1024 + me * 64, 64); // part of a chunk: zeroes
-                        }
-                        return null;
-                    })));
-                }
-                go.countDown();
-                for (Future<?> f : done) {
-                    f.get();
-                }
-            } finally {
-                ctxs.forEach(AioContext::close);
-            }
-            ctx.call(() -> {
-                for (int w = 0; w < writers; w++) {
-                    int last = w * 1000 + rounds - 1;
-                    assertArrayEquals(pattern(CHUNK, last), read(d, (long) w * CHUNK, CHUNK), "chunk " + w);
-                    assertArrayEquals(pattern(64, last), read(d, 4L * CHUNK + w * 64, 64), "slice " + w);
-                }
-                return null;
-            });
+        try (BlockDriver d = BlockDriver.memory(5L * CHUNK)) {
+            Drivers.concurrentWriters(ctx, d, 4, CHUNK, 200);
         }
     }
 
     @Test
     void randomOperationsMatchAReferenceArray() throws Exception {
-        int len = 16 * CHUNK + 4321;
-        byte[] ref = new byte[len];
-        Random rnd = new Random(42);
-        try (BlockDriver d = BlockDriver.memory(len)) {
-            ctx.call(() -> {
-                for (int i = 0; i < 2000; i++) {
-                    int off = rnd.nextInt(len);
-                    int n = rnd.nextInt(Math.min(3 * CHUNK, len - off) + 1);
-                    switch (rnd.nextInt(4)) {
-                        case 0, 1 -> {
-                            byte[] data = new byte[n];
-                            rnd.nextBytes(data);
-                            write(d, off, data);
-                            System.arraycopy(data, 0, ref, off, n);
-                        }
-                        case 2 -> {
-                            d.writeZeroes(off, n, rnd.nextBoolean() ? BlockDriver.MAY_TRIM : 0);
-                            Arrays.fill(ref, off, off + n, (byte) 0);
-                        }
-                        default -> {
-                            d.discard(off, n); // this driver deallocates: reads zero
-                            Arrays.fill(ref, off, off + n, (byte) 0);
-                        }
-                    }
-                    if (i % 100 == 0) {
-                        int at = rnd.nextInt(len);
-                        int k = rnd.nextInt(len - at + 1);
-                        assertArrayEquals(Arrays.copyOfRange(ref, at, at + k), read(d, at, k), "step " + i);
-                    }
-                }
-                assertArrayEquals(ref, read(d, 0, len));
-                for (Extent e : status(d, 0, len)) {
-                    if ((e.flags() & Extent.ZERO) != 0) {
-                        byte[] zeros = new byte[(int) e.length()];
-                        assertArrayEquals(zeros, Arrays.copyOfRange(ref, (int) e.offset(),
-                                (int) e.end()), "a ZERO extent reads zero: " + e);
-                    }
-                }
-                return null;
-            });
+        try (BlockDriver d = BlockDriver.memory(16 * CHUNK + 4321)) {
+            Drivers.randomOperations(ctx, d, 42, 3000, 3 * CHUNK);
         }
     }
 }
