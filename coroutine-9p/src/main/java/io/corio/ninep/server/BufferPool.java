@@ -1,12 +1,14 @@
 package io.corio.ninep.server;
 
+import io.corio.ninep.protocol.FrameReader;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.concurrent.ConcurrentLinkedDeque;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * Direct buffers for read payloads, reused across the server's requests. A read goes from the
+ * Direct buffers for large frames and read payloads, reused across the server's requests. A
+ * Twrite arrives from the socket straight into one and goes from there to the back end; a read goes from the
  * back end into a direct buffer (pread straight into it, no bounce through the Java heap) and
  * from there to the socket (no copy into a native buffer), and the buffer is taken back once
  * the reply is written: no payload is allocated, zeroed or copied per request.
@@ -16,7 +18,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * {@code maxPooledBytes} wait in the pool; beyond that a returned buffer is left to the
  * garbage collector. Thread-safe.
  */
-final class BufferPool {
+final class BufferPool implements FrameReader.Buffers {
     /** The smallest buffer handed out. */
     static final int MIN_SIZE = 4096;
 
@@ -38,7 +40,8 @@ final class BufferPool {
      * A direct little-endian buffer with position 0 and limit {@code size}, its contents
      * undefined; give it back with {@link #give} when nothing refers to it any more.
      */
-    ByteBuffer take(int size) {
+    @Override
+    public ByteBuffer take(int size) {
         if (size < 0) {
             throw new IllegalArgumentException("size " + size + " < 0");
         }
@@ -56,7 +59,8 @@ final class BufferPool {
      * Takes back a buffer from {@link #take}. Anything else (a heap buffer, a slice, a buffer
      * of another size) is ignored, so passing a reply's payload whatever it is stays safe.
      */
-    void give(ByteBuffer b) {
+    @Override
+    public void give(ByteBuffer b) {
         int cap = b.capacity();
         if (!b.isDirect() || cap < MIN_SIZE || Integer.bitCount(cap) != 1) {
             return;

@@ -78,12 +78,14 @@ final class Session {
 
     private static final class Request {
         final Tmessage message;
+        final ByteBuffer frame; // what message's payload views point into; back to the pool when done
         boolean tracked; // the inFlight entry of its tag
         State state = State.WAITING;
         final List<Request> flushes = new ArrayList<>(); // Tflush answered right after our reply
 
-        Request(Tmessage message) {
+        Request(Tmessage message, ByteBuffer frame) {
             this.message = message;
+            this.frame = frame;
         }
 
         int tag() {
@@ -103,6 +105,7 @@ final class Session {
     private final ServerStats stats; // thread-safe
     private final Runnable onEnd;
     private final FrameReader frames; // reader thread only
+    private final BufferPool buffers; // thread-safe; large frames go back here once answered
     private final Map<Integer, Request> inFlight = new HashMap<>(); // context only
     private final ArrayDeque<Request> waiting = new ArrayDeque<>(); // context only; FIFO
     private int running; // context only; waiting is empty unless running == maxRequests
@@ -119,7 +122,8 @@ final class Session {
         this.writer = new ReplyWriter(name, channel, frameUnits, config.buffers());
         this.stats = config.stats();
         this.files = new FileService(config.exports(), config.locks(), stats, config.buffers(), msize);
-        this.frames = new FrameReader(maxMsize);
+        this.buffers = config.buffers();
+        this.frames = new FrameReader(maxMsize, buffers);
         this.onEnd = onEnd;
         this.ctx = AioContext.start(name);
     }
@@ -168,25 +172,28 @@ final class Session {
             t = Codec.decodeT(frame);
         } catch (ProtocolException e) {
             log.debug("{}: {}", name, e.getMessage());
+            buffers.give(frame);
             writer.send(new Rlerror(e.tag(), e.errno()), 1);
             return;
         }
         if (t instanceof Tversion v) {
+            buffers.give(frame);
             version(v); // alone: no request runs meanwhile
             return;
         }
-        ctx.execute(() -> dispatch(t));
+        ctx.execute(() -> dispatch(t, frame));
     }
 
     /** Files request {@code t} (a bottom half of the context): runs, queues or flushes it. */
-    private void dispatch(Tmessage t) {
-        Request req = new Request(t);
+    private void dispatch(Tmessage t, ByteBuffer frame) {
+        Request req = new Request(t, frame);
         if (inFlight.putIfAbsent(t.tag(), req) == null) {
             req.tracked = true;
         } else {
             log.warn("{}: tag {} reused while in flight", name, t.tag());
         }
         if (t instanceof Tflush f) {
+            buffers.give(frame);
             flush(req, f);
             return;
         }
@@ -205,6 +212,7 @@ final class Session {
                 try {
                     run(req); // its frame unit goes back when the reply is written
                 } finally {
+                    buffers.give(req.frame); // the back end is done with the payload
                     running--;
                     startWaiting();
                 }
@@ -237,6 +245,7 @@ final class Session {
         boolean removed = waiting.remove(req);
         assert removed : "waiting request not queued";
         req.state = State.CANCELLED;
+        buffers.give(req.frame);
         if (req.tracked) {
             inFlight.remove(req.tag(), req);
         }
