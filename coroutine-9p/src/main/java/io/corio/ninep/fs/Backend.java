@@ -54,6 +54,15 @@ public interface Backend extends AutoCloseable {
         return new MemoryBackend();
     }
 
+    /**
+     * Whether a call may wait for the host (a system call on a disk, a network file system): a
+     * server then makes it outside its event loop. A back end whose every call is quick
+     * computation in memory answers false, and is called on the loop directly.
+     */
+    default boolean mayBlock() {
+        return true;
+    }
+
     /** Whether this back end refuses every modification with {@code EROFS}. */
     boolean readOnly();
 

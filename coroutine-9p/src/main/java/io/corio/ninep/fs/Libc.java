@@ -281,7 +281,7 @@ final class Libc {
         }
         try (Arena a = Arena.ofConfined()) {
             MemorySegment buf;
-            if (src.isDirect() && !src.isReadOnly()) {
+            if (src.isDirect()) { // a read-only view is fine: the call only reads it
                 buf = MemorySegment.ofBuffer(src);
             } else {
                 buf = a.allocate(n);

@@ -59,6 +59,11 @@ final class MemoryBackend implements Backend {
     }
 
     @Override
+    public boolean mayBlock() {
+        return false; // every call is short work on in-memory state
+    }
+
+    @Override
     public boolean readOnly() {
         return readOnly;
     }

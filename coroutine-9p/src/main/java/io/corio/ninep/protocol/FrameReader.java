@@ -18,8 +18,24 @@ import java.nio.channels.ReadableByteChannel;
  * negotiated msize) means the stream has lost its framing: {@link FramingException}, at the
  * moment the four size bytes have arrived, and again on every later call. The connection
  * must then be closed.
+ *
+ * <p><b>Pooled mode</b> ({@link #FrameReader(int, Buffers)}, for servers): bytes arrive in a
+ * direct buffer the reader reuses, so the socket read needs no bounce buffer; a small frame is
+ * copied out into a heap buffer of its own, and a large one (over {@link #SMALL_FRAME} bytes,
+ * a Twrite payload) into a buffer from the pool, its remaining bytes read straight into it.
+ * The caller gives each frame back to the pool when nothing refers to it any more (the pool
+ * ignores the heap ones). Pooled mode reads only from channels: {@link #feed} is refused.
  */
 public final class FrameReader {
+    /** Where a pooled reader gets and returns buffers of large frames; thread-safe. */
+    public interface Buffers {
+        /** A direct buffer with position 0 and limit {@code size}; contents undefined. */
+        ByteBuffer take(int size);
+
+        /** Returns a buffer; anything not from {@link #take} is ignored. */
+        void give(ByteBuffer buffer);
+    }
+
     /*
      * Implementation notes. Bytes are received into buf. [start, buf.position()) holds
      * bytes not yet handed out; everything before start belongs to frames already handed
@@ -28,7 +44,15 @@ public final class FrameReader {
      * has begun), a fresh buffer replaces it and only the pending bytes are copied over;
      * the old buffer lives on as long as the caller holds frames in it. So a frame read
      * from a channel is never copied, and one fed in chunks is copied exactly once.
+     *
+     * Pooled mode: buf is one direct buffer, reused (compacted) since frames are copied out
+     * of it. next() moves a large frame that has begun into `big`, a pool buffer of the
+     * frame's size, with the bytes already received; readFrom then reads into `big` until it
+     * is full, and next() hands it out.
      */
+
+    /** Frames up to this size are copied out to the heap in pooled mode; larger use the pool. */
+    public static final int SMALL_FRAME = 8 * 1024;
 
     /** Size of the receive buffers, unless a single frame needs more. */
     static final int BUFFER_SIZE = 64 * 1024;
@@ -36,13 +60,23 @@ public final class FrameReader {
     static final int READ_ROOM = 8 * 1024;
 
     private int maxFrameSize;
-    private ByteBuffer buf = ByteBuffer.allocate(BUFFER_SIZE).order(ByteOrder.LITTLE_ENDIAN);
+    private final Buffers pool; // null: heap mode
+    private ByteBuffer buf;
+    private ByteBuffer big; // pooled mode: a large frame being received into its own buffer
     private int start;
     private String failure; // set once framing is lost; every later call throws
 
     /** A reader accepting frames of up to {@code maxFrameSize} bytes. */
     public FrameReader(int maxFrameSize) {
+        this(maxFrameSize, null);
+    }
+
+    /** A reader in pooled mode (see the class comment), or heap mode if {@code pool} is null. */
+    public FrameReader(int maxFrameSize, Buffers pool) {
         setMaxFrameSize(maxFrameSize);
+        this.pool = pool;
+        buf = (pool == null ? ByteBuffer.allocate(BUFFER_SIZE) : ByteBuffer.allocateDirect(BUFFER_SIZE))
+                .order(ByteOrder.LITTLE_ENDIAN);
     }
 
     /**
@@ -65,11 +99,14 @@ public final class FrameReader {
 
     /** Bytes received but not yet handed out as frames. */
     public int buffered() {
-        return buf.position() - start;
+        return buf.position() - start + (big == null ? 0 : big.position());
     }
 
     /** Takes all remaining bytes of {@code chunk}, consuming it; the chunk may be reused. */
     public void feed(ByteBuffer chunk) throws FramingException {
+        if (pool != null) {
+            throw new UnsupportedOperationException("a pooled FrameReader reads from a channel");
+        }
         while (chunk.hasRemaining()) {
             makeRoom();
             int n = Math.min(chunk.remaining(), buf.remaining());
@@ -85,6 +122,12 @@ public final class FrameReader {
      * @return the bytes read, or -1 at end of stream
      */
     public int readFrom(ReadableByteChannel channel) throws IOException {
+        if (pool != null && big == null) {
+            beginLarge();
+        }
+        if (big != null) {
+            return channel.read(big); // big is set only while it still lacks bytes
+        }
         makeRoom();
         int n = channel.read(buf);
         pendingFrameSize();
@@ -93,7 +136,18 @@ public final class FrameReader {
 
     /** The next whole frame, or null until more bytes arrive. */
     public ByteBuffer next() throws FramingException {
+        if (big != null) {
+            if (big.hasRemaining()) {
+                return null;
+            }
+            ByteBuffer frame = big.flip();
+            big = null;
+            return frame;
+        }
         int size = pendingFrameSize();
+        if (pool != null && size >= 0) {
+            return nextPooled(size);
+        }
         if (size < 0 || buffered() < size) {
             return null;
         }
@@ -102,12 +156,44 @@ public final class FrameReader {
         return frame;
     }
 
+    private ByteBuffer nextPooled(int size) throws FramingException {
+        int have = buf.position() - start;
+        if (have < size) {
+            beginLarge();
+            return null;
+        }
+        ByteBuffer frame = size <= SMALL_FRAME
+                ? ByteBuffer.allocate(size).order(ByteOrder.LITTLE_ENDIAN)
+                : pool.take(size).order(ByteOrder.LITTLE_ENDIAN);
+        frame.put(0, buf, start, size);
+        start += size;
+        return frame;
+    }
+
+    /** Pooled mode: moves a large frame that has begun but not arrived into {@code big}. */
+    private void beginLarge() throws FramingException {
+        int size = pendingFrameSize();
+        int have = buf.position() - start;
+        if (size <= SMALL_FRAME || have >= size) {
+            return;
+        }
+        ByteBuffer frame = pool.take(size).order(ByteOrder.LITTLE_ENDIAN);
+        frame.put(0, buf, start, have).position(have);
+        start += have;
+        big = frame;
+    }
+
+    /** Bytes in {@code buf} not yet handed out. */
+    private int staged() {
+        return buf.position() - start;
+    }
+
     /** The size of the frame that has begun, or -1 if fewer than four bytes are pending. */
     private int pendingFrameSize() throws FramingException {
         if (failure != null) {
             throw new FramingException(failure);
         }
-        if (buffered() < 4) {
+        if (staged() < 4) {
             return -1;
         }
         int size = buf.getInt(start);
@@ -120,10 +206,16 @@ public final class FrameReader {
     }
 
     private void makeRoom() throws FramingException {
-        int pending = buffered();
+        int pending = staged();
         int size = pendingFrameSize();
         int want = size < 0 ? READ_ROOM : Math.max(1, size - pending);
         if (buf.remaining() >= want) {
+            return;
+        }
+        if (pool != null) { // frames were copied out: move the pending bytes to the front
+            assert pending + want <= buf.capacity() : pending + " + " + want;
+            buf.put(0, buf, start, pending).position(pending);
+            start = 0;
             return;
         }
         ByteBuffer fresh = ByteBuffer.allocate(Math.max(BUFFER_SIZE, pending + want))

@@ -119,6 +119,11 @@ final class CtlBackend implements Backend {
     }
 
     @Override
+    public boolean mayBlock() {
+        return false; // every call is short work on in-memory state
+    }
+
+    @Override
     public boolean readOnly() {
         return false; // null takes writes
     }

@@ -39,10 +39,12 @@ final class FileService {
     private final Map<String, Backend> exports; // immutable
     private final LockTable locks; // shared by the server's sessions; thread-safe
     private final ServerStats stats; // thread-safe
+    private final BufferPool buffers; // thread-safe; Rread payloads, given back by the ReplyWriter
     private final Map<Integer, Fid> fids = new HashMap<>(); // context only
     private int msize; // context only
 
-    FileService(Map<String, Backend> exports, LockTable locks, ServerStats stats, int msize) {
+    FileService(Map<String, Backend> exports, LockTable locks, ServerStats stats, BufferPool buffers, int msize) {
+        this.buffers = buffers;
         this.exports = exports;
         this.locks = locks;
         this.stats = stats;
@@ -89,44 +91,44 @@ final class FileService {
                     yield new Rwrite(w.tag(), f.xattrWrite().append(w.offset(), w.data()));
                 }
                 Handle h = handle(w.fid());
-                int n = fs(() -> f.backend.write(h, w.offset(), w.data()));
+                int n = fs(f.backend, () -> f.backend.write(h, w.offset(), w.data()));
                 stats.bytesWritten.add(n);
                 yield new Rwrite(w.tag(), n);
             }
             case Tgetattr g -> {
                 Fid f = fid(g.fid());
                 Handle h = handle(g.fid());
-                yield new Rgetattr(g.tag(), fs(() -> f.backend.getattr(h, g.requestMask())));
+                yield new Rgetattr(g.tag(), fs(f.backend, () -> f.backend.getattr(h, g.requestMask())));
             }
             case Tsetattr s -> {
                 Fid f = fid(s.fid());
                 Handle h = handle(s.fid());
-                fs(() -> { f.backend.setattr(h, s.attr()); return null; });
+                fs(f.backend, () -> { f.backend.setattr(h, s.attr()); return null; });
                 yield new Rsetattr(s.tag());
             }
             case Treaddir r -> readdir(r);
             case Tstatfs s -> {
                 Fid f = fid(s.fid());
                 Handle h = handle(s.fid());
-                yield new Rstatfs(s.tag(), fs(() -> f.backend.statfs(h)));
+                yield new Rstatfs(s.tag(), fs(f.backend, () -> f.backend.statfs(h)));
             }
             case Tmkdir m -> {
                 Fid d = fid(m.dfid());
                 Handle h = handle(m.dfid());
                 Owner o = new Owner(d.uid, m.gid());
-                yield new Rmkdir(m.tag(), fs(() -> d.backend.mkdir(h, m.name(), m.mode(), o)));
+                yield new Rmkdir(m.tag(), fs(d.backend, () -> d.backend.mkdir(h, m.name(), m.mode(), o)));
             }
             case Tsymlink s -> {
                 Fid d = fid(s.fid());
                 Handle h = handle(s.fid());
                 Owner o = new Owner(d.uid, s.gid());
-                yield new Rsymlink(s.tag(), fs(() -> d.backend.symlink(h, s.name(), s.target(), o)));
+                yield new Rsymlink(s.tag(), fs(d.backend, () -> d.backend.symlink(h, s.name(), s.target(), o)));
             }
             case Tmknod m -> {
                 Fid d = fid(m.dfid());
                 Handle h = handle(m.dfid());
                 Owner o = new Owner(d.uid, m.gid());
-                yield new Rmknod(m.tag(), fs(() -> d.backend.mknod(h, m.name(), m.mode(),
+                yield new Rmknod(m.tag(), fs(d.backend, () -> d.backend.mknod(h, m.name(), m.mode(),
                         m.major(), m.minor(), o)));
             }
             case Tlink l -> {
@@ -134,20 +136,20 @@ final class FileService {
                 Handle dir = handle(l.dfid());
                 Handle target = handle(l.fid());
                 sameExport(d, fid(l.fid()));
-                fs(() -> { d.backend.link(dir, l.name(), target); return null; });
+                fs(d.backend, () -> { d.backend.link(dir, l.name(), target); return null; });
                 yield new Rlink(l.tag());
             }
             case Treadlink r -> {
                 Fid f = fid(r.fid());
                 Handle h = handle(r.fid());
-                yield new Rreadlink(r.tag(), fs(() -> f.backend.readlink(h)));
+                yield new Rreadlink(r.tag(), fs(f.backend, () -> f.backend.readlink(h)));
             }
             case Trename r -> {
                 Fid f = fid(r.fid());
                 Handle h = handle(r.fid());
                 Handle dir = handle(r.dfid());
                 sameExport(f, fid(r.dfid()));
-                fs(() -> { f.backend.rename(h, dir, r.name()); return null; });
+                fs(f.backend, () -> { f.backend.rename(h, dir, r.name()); return null; });
                 yield new Rrename(r.tag());
             }
             case Trenameat r -> {
@@ -155,13 +157,13 @@ final class FileService {
                 Handle from = handle(r.oldDirFid());
                 Handle to = handle(r.newDirFid());
                 sameExport(f, fid(r.newDirFid()));
-                fs(() -> { f.backend.renameat(from, r.oldName(), to, r.newName()); return null; });
+                fs(f.backend, () -> { f.backend.renameat(from, r.oldName(), to, r.newName()); return null; });
                 yield new Rrenameat(r.tag());
             }
             case Tunlinkat u -> {
                 Fid f = fid(u.dirFid());
                 Handle h = handle(u.dirFid());
-                fs(() -> { f.backend.unlinkat(h, u.name(), u.flags()); return null; });
+                fs(f.backend, () -> { f.backend.unlinkat(h, u.name(), u.flags()); return null; });
                 yield new Runlinkat(u.tag());
             }
             case Tremove r -> {
@@ -174,7 +176,7 @@ final class FileService {
                     if (h == null) {
                         throw badFid(r.fid());
                     }
-                    fs(() -> { f.backend.remove(h); return null; });
+                    fs(f.backend, () -> { f.backend.remove(h); return null; });
                 } finally {
                     clunk(f);
                 }
@@ -183,7 +185,7 @@ final class FileService {
             case Tfsync s -> {
                 Fid f = fid(s.fid());
                 Handle h = handle(s.fid());
-                fs(() -> { f.backend.fsync(h, s.datasync() != 0); return null; });
+                fs(f.backend, () -> { f.backend.fsync(h, s.datasync() != 0); return null; });
                 yield new Rfsync(s.tag());
             }
             case Txattrwalk x -> xattrwalk(x);
@@ -214,7 +216,7 @@ final class FileService {
         }
         checkFree(a.fid());
         Backend b = backend;
-        Handle root = fs(b::root);
+        Handle root = fs(b, b::root);
         int uid = a.nUname() == P9.NONUNAME ? -1 : a.nUname();
         install(Fid.of(a.fid(), backend, name, uid, root));
         return new Rattach(a.tag(), root.qid());
@@ -227,12 +229,12 @@ final class FileService {
             checkFree(w.newfid());
         }
         if (w.names().isEmpty()) {
-            Handle copy = fs(() -> from.backend.clone(start));
+            Handle copy = fs(from.backend, () -> from.backend.clone(start));
             placeWalked(w, from, copy);
             return new Rwalk(w.tag(), List.of());
         }
         List<Qid> qids = new ArrayList<>();
-        Handle end = fs(() -> {
+        Handle end = fs(from.backend, () -> {
             Handle cur = start;
             try {
                 for (String name : w.names()) {
@@ -286,7 +288,7 @@ final class FileService {
     private Rlopen lopen(Tlopen o) throws FsException {
         Fid f = fid(o.fid());
         Handle h = handle(o.fid());
-        Qid qid = fs(() -> f.backend.open(h, o.flags()));
+        Qid qid = fs(f.backend, () -> f.backend.open(h, o.flags()));
         return new Rlopen(o.tag(), qid, iounit());
     }
 
@@ -294,7 +296,7 @@ final class FileService {
         Fid f = fid(c.fid());
         Handle dir = handle(c.fid());
         Owner owner = new Owner(f.uid, c.gid());
-        Handle created = fs(() -> f.backend.create(dir, c.name(), c.flags(), c.mode(), owner));
+        Handle created = fs(f.backend, () -> f.backend.create(dir, c.name(), c.flags(), c.mode(), owner));
         if (fids.get(c.fid()) != f) {
             created.close();
             throw badFid(c.fid());
@@ -318,8 +320,13 @@ final class FileService {
             throw new FsException(Errno.EOPNOTSUPP, "read of directory fid " + f);
         }
         Handle h = handle(r.fid());
-        ByteBuffer buf = ByteBuffer.allocate(count);
-        fs(() -> f.backend.read(h, r.offset(), buf));
+        ByteBuffer buf = buffers.take(count);
+        try {
+            fs(f.backend, () -> f.backend.read(h, r.offset(), buf));
+        } catch (FsException | RuntimeException e) {
+            buffers.give(buf);
+            throw e;
+        }
         stats.bytesRead.add(buf.position());
         return new Rread(r.tag(), buf.flip());
     }
@@ -328,7 +335,7 @@ final class FileService {
         Fid f = fid(r.fid());
         Handle h = handle(r.fid());
         DirPacker packer = DirPacker.forReply(r.count(), msize);
-        fs(() -> { f.backend.readdir(h, r.offset(), packer::add); return null; });
+        fs(f.backend, () -> { f.backend.readdir(h, r.offset(), packer::add); return null; });
         return new Rreaddir(r.tag(), packer.data());
     }
 
@@ -343,14 +350,14 @@ final class FileService {
         }
         byte[] value;
         if (x.name().isEmpty()) {
-            List<String> names = fs(() -> f.backend.listxattr(h));
+            List<String> names = fs(f.backend, () -> f.backend.listxattr(h));
             StringBuilder sb = new StringBuilder();
             for (String n : names) {
                 sb.append(n).append('\0');
             }
             value = sb.toString().getBytes(StandardCharsets.UTF_8);
         } else {
-            value = fs(() -> f.backend.getxattr(h, x.name()));
+            value = fs(f.backend, () -> f.backend.getxattr(h, x.name()));
         }
         if (x.newfid() == x.fid() || fids.containsKey(x.newfid())) {
             // replacing the fid itself by its attribute is legal but useless: refuse it plainly
@@ -394,10 +401,10 @@ final class FileService {
         }
         Handle h = f.xattrTarget();
         if (w.size == 0) {
-            fs(() -> { f.backend.removexattr(h, w.name); return null; });
+            fs(f.backend, () -> { f.backend.removexattr(h, w.name); return null; });
         } else {
             byte[] value = w.value();
-            fs(() -> { f.backend.setxattr(h, w.name, value, w.flags); return null; });
+            fs(f.backend, () -> { f.backend.setxattr(h, w.name, value, w.flags); return null; });
         }
     }
 
@@ -501,7 +508,12 @@ final class FileService {
         return new FsException(Errno.EBADF, "fid " + Integer.toUnsignedString(number) + " in use");
     }
 
-    private static <T> T fs(CoroutineFunction<T, FsException> call) throws FsException {
-        return Coroutine.blocking(call);
+    /**
+     * Runs one back-end call: in {@link Coroutine#blocking} when the back end may block (the
+     * loop serves the session's other requests meanwhile), in place when it never does (an
+     * in-memory tree, the ctl files), which saves two hand-offs per request.
+     */
+    private static <T> T fs(Backend backend, CoroutineFunction<T, FsException> call) throws FsException {
+        return backend.mayBlock() ? Coroutine.blocking(call) : call.call();
     }
 }

@@ -55,7 +55,10 @@ public final class NinepServer implements AutoCloseable {
 
     /** What every session needs; immutable. */
     record Config(Map<String, Backend> exports, int maxMsize, int maxRequests, LockTable locks,
-            ServerStats stats) {}
+            ServerStats stats, BufferPool buffers) {}
+
+    /** Read buffers kept for reuse across the server's sessions, at most. */
+    private static final long POOLED_BYTES = 64L * 1024 * 1024;
 
     private final Config config;
     private final LockTable locks = new LockTable();
@@ -68,7 +71,8 @@ public final class NinepServer implements AutoCloseable {
     private NinepServer(Map<String, Backend> exports, int maxMsize, int maxRequests) {
         Map<String, Backend> all = new LinkedHashMap<>(exports);
         all.put(CtlBackend.ANAME, new CtlBackend(() -> stats.text(sessions.size(), locks.size())));
-        this.config = new Config(Map.copyOf(all), maxMsize, maxRequests, locks, stats);
+        this.config = new Config(Map.copyOf(all), maxMsize, maxRequests, locks, stats,
+                new BufferPool(POOLED_BYTES));
     }
 
     public static Builder builder() {

@@ -1,8 +1,6 @@
 package io.corio.ninep.server;
 
 import io.corio.core.AioContext;
-import io.corio.core.CoSemaphore;
-import io.corio.core.Coroutine;
 import io.corio.ninep.fs.FsException;
 import io.corio.ninep.protocol.Codec;
 import io.corio.ninep.protocol.Errno;
@@ -25,26 +23,29 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.Semaphore;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One client connection: its own {@link AioContext}, a reader coroutine that cuts the byte
- * stream into frames, one coroutine per request, replies written whole by a
- * {@link ReplyWriter} in whatever order requests finish.
+ * One client connection: its own {@link AioContext}, a reader thread that cuts the byte stream
+ * into frames and hands each to the context, one coroutine per request, replies written whole
+ * by a {@link ReplyWriter} in whatever order requests finish.
  *
  * <p>Why a context per connection: everything a session owns (fid table, tag table, msize) is
  * then confined to one loop and needs no lock, a slow or misbehaving client cannot delay
  * another client's requests on a shared loop, and ending a connection is closing its context.
- * The loop is a virtual thread, so an idle connection costs little.
+ * The loop is a virtual thread, so an idle connection costs little. The reader and the
+ * writer are virtual threads outside the context: reading the next request and writing a reply
+ * never take the loop's turn, so a request costs the loop one bottom half and its coroutine.
  *
  * <p>Flow control: at most {@code maxRequests} requests of a connection run at once; up to
  * {@link #MAX_WAITING} more are read and wait, in order, for a run slot. The reader takes one
- * unit of a {@link CoSemaphore} of {@code maxRequests + MAX_WAITING} units for every frame
- * and the frame gives it back when it has been answered (or cancelled), so past that the
- * reader stops reading (TCP pushes back on the client). Tversion and the end of the
+ * unit of a {@link Semaphore} of {@code maxRequests + MAX_WAITING} units for every frame
+ * and the frame gives it back when its reply has been written (or it was cancelled), so past
+ * that the reader stops reading (TCP pushes back on the client). Tversion and the end of the
  * connection take all units, so they run alone: they cancel the waiting requests, wait for
- * the running ones, then clunk every fid.
+ * the running ones and their replies, then clunk every fid.
  *
  * <p>Tflush: a request that still waits for a run slot has done nothing yet, so a Tflush of
  * it cancels it: it never runs, it gets no reply, only the Rflush goes out, at once. A running
@@ -77,12 +78,14 @@ final class Session {
 
     private static final class Request {
         final Tmessage message;
+        final ByteBuffer frame; // what message's payload views point into; back to the pool when done
         boolean tracked; // the inFlight entry of its tag
         State state = State.WAITING;
         final List<Request> flushes = new ArrayList<>(); // Tflush answered right after our reply
 
-        Request(Tmessage message) {
+        Request(Tmessage message, ByteBuffer frame) {
             this.message = message;
+            this.frame = frame;
         }
 
         int tag() {
@@ -95,12 +98,14 @@ final class Session {
     private final AioContext ctx;
     private final int maxMsize;
     private final int maxRequests;
-    private final CoSemaphore frameUnits; // one per frame read and not yet answered
+    private final Semaphore frameUnits; // one per frame read and not yet answered; thread-safe
+    private final int capacity; // frameUnits' total
     private final ReplyWriter writer;
     private final FileService files;
     private final ServerStats stats; // thread-safe
     private final Runnable onEnd;
-    private final FrameReader frames; // reader coroutine only
+    private final FrameReader frames; // reader thread only
+    private final BufferPool buffers; // thread-safe; large frames go back here once answered
     private final Map<Integer, Request> inFlight = new HashMap<>(); // context only
     private final ArrayDeque<Request> waiting = new ArrayDeque<>(); // context only; FIFO
     private int running; // context only; waiting is empty unless running == maxRequests
@@ -112,17 +117,20 @@ final class Session {
         this.maxMsize = config.maxMsize();
         this.maxRequests = config.maxRequests();
         this.msize = maxMsize;
-        this.frameUnits = CoSemaphore.create(name + "-frames", maxRequests + MAX_WAITING);
-        this.writer = new ReplyWriter(name, channel);
+        this.capacity = maxRequests + MAX_WAITING;
+        this.frameUnits = new Semaphore(capacity);
+        this.writer = new ReplyWriter(name, channel, frameUnits, config.buffers());
         this.stats = config.stats();
-        this.files = new FileService(config.exports(), config.locks(), stats, msize);
-        this.frames = new FrameReader(maxMsize);
+        this.files = new FileService(config.exports(), config.locks(), stats, config.buffers(), msize);
+        this.buffers = config.buffers();
+        this.frames = new FrameReader(maxMsize, buffers);
         this.onEnd = onEnd;
         this.ctx = AioContext.start(name);
     }
 
     void start() {
-        ctx.spawn(name + "-reader", this::readLoop);
+        writer.start();
+        Thread.ofVirtual().name(name + "-reader").start(this::readLoop);
     }
 
     /** Closes the connection; the reader then ends the session. Callable from any thread. */
@@ -139,14 +147,14 @@ final class Session {
             while (true) {
                 ByteBuffer frame = frames.next();
                 if (frame == null) {
-                    int n = Coroutine.blocking(() -> frames.readFrom(channel));
-                    if (n < 0) {
+                    if (frames.readFrom(channel) < 0) {
                         log.debug("{}: end of stream", name);
                         break;
                     }
                     continue;
                 }
-                dispatch(frame);
+                frameUnits.acquireUninterruptibly(); // given back when the frame is answered
+                decode(frame);
             }
         } catch (FramingException e) {
             log.warn("{}: closing the connection: {}", name, e.getMessage());
@@ -157,35 +165,35 @@ final class Session {
         }
     }
 
-    private void dispatch(ByteBuffer frame) throws FramingException {
+    /** Decodes a frame on the reader thread and hands it to the context. */
+    private void decode(ByteBuffer frame) throws FramingException {
         Tmessage t;
         try {
             t = Codec.decodeT(frame);
         } catch (ProtocolException e) {
             log.debug("{}: {}", name, e.getMessage());
-            int tag = e.tag();
-            frameUnits.acquire(1);
-            ctx.spawn(name + "-error-" + tag, () -> {
-                try {
-                    writer.send(new Rlerror(tag, e.errno()));
-                } finally {
-                    frameUnits.release(1);
-                }
-            });
+            buffers.give(frame);
+            writer.send(new Rlerror(e.tag(), e.errno()), 1);
             return;
         }
         if (t instanceof Tversion v) {
+            buffers.give(frame);
             version(v); // alone: no request runs meanwhile
             return;
         }
-        frameUnits.acquire(1);
-        Request req = new Request(t);
+        ctx.execute(() -> dispatch(t, frame));
+    }
+
+    /** Files request {@code t} (a bottom half of the context): runs, queues or flushes it. */
+    private void dispatch(Tmessage t, ByteBuffer frame) {
+        Request req = new Request(t, frame);
         if (inFlight.putIfAbsent(t.tag(), req) == null) {
             req.tracked = true;
         } else {
             log.warn("{}: tag {} reused while in flight", name, t.tag());
         }
         if (t instanceof Tflush f) {
+            buffers.give(frame);
             flush(req, f);
             return;
         }
@@ -202,10 +210,10 @@ final class Session {
             running++;
             ctx.spawn(name + "-" + req.message.getClass().getSimpleName() + "-" + req.tag(), () -> {
                 try {
-                    run(req);
+                    run(req); // its frame unit goes back when the reply is written
                 } finally {
+                    buffers.give(req.frame); // the back end is done with the payload
                     running--;
-                    frameUnits.release(1);
                     startWaiting();
                 }
             });
@@ -227,13 +235,7 @@ final class Session {
         if (target != null && target != req) {
             cancel(target);
         }
-        ctx.spawn(name + "-Tflush-" + req.tag(), () -> {
-            try {
-                reply(req, new Rflush(req.tag()));
-            } finally {
-                frameUnits.release(1);
-            }
-        });
+        reply(req, new Rflush(req.tag()));
     }
 
     /** Drops a request that waits for a run slot: it never runs and gets no reply. */
@@ -243,6 +245,7 @@ final class Session {
         boolean removed = waiting.remove(req);
         assert removed : "waiting request not queued";
         req.state = State.CANCELLED;
+        buffers.give(req.frame);
         if (req.tracked) {
             inFlight.remove(req.tag(), req);
         }
@@ -277,22 +280,21 @@ final class Session {
 
     /**
      * Sends {@code r}, then the Rflush of every Tflush that waited for it (and of the Tflush
-     * that waited for those). The tags leave {@link #inFlight} under the write lock and before
-     * the reply is written: the client may reuse a tag as soon as the reply reaches it
+     * that waited for those). The tags leave {@link #inFlight} under the context's turn and before
+     * the reply is queued: the client may reuse a tag as soon as the reply reaches it
      * (diodload always uses tag 0), and a Tflush that arrives after the removal answers at
      * once but queues behind this reply.
      */
     private void reply(Request req, Rmessage r) {
-        writer.sendAll(() -> {
-            List<Integer> flushed = new ArrayList<>();
-            retire(req, flushed);
-            List<Rmessage> out = new ArrayList<>(1 + flushed.size());
-            out.add(r);
-            for (int flushTag : flushed) {
-                out.add(new Rflush(flushTag));
-            }
-            return out;
-        });
+        assert ctx.inContext();
+        List<Integer> flushed = new ArrayList<>();
+        retire(req, flushed);
+        List<Rmessage> out = new ArrayList<>(1 + flushed.size());
+        out.add(r);
+        for (int flushTag : flushed) {
+            out.add(new Rflush(flushTag));
+        }
+        writer.sendAll(out, 1);
     }
 
     /** Takes {@code req} and the flushes queued on it out of {@link #inFlight}, in reply order. */
@@ -306,37 +308,51 @@ final class Session {
         }
     }
 
+    /**
+     * Tversion, on the reader thread, which holds one frame unit for it: cancels what waits,
+     * lets the running requests finish and their replies go out, resets the session, and lets
+     * the reader go on once Rversion is written.
+     */
     private void version(Tversion v) {
-        cancelWaiting(); // Tversion aborts what is outstanding: what has not started never will
-        frameUnits.acquire(frameUnits.capacity());
-        try {
-            int m = Math.clamp(Integer.toUnsignedLong(v.msize()), P9.MIN_MSIZE, maxMsize);
-            String version = v.version().startsWith(P9.VERSION_9P2000_L)
-                    ? P9.VERSION_9P2000_L : P9.VERSION_UNKNOWN;
+        ctx.call(name + "-Tversion", () -> {
+            cancelWaiting(); // Tversion aborts what is outstanding: what has not started never will
+            return null;
+        });
+        frameUnits.acquireUninterruptibly(capacity - 1);
+        int m = Math.clamp(Integer.toUnsignedLong(v.msize()), P9.MIN_MSIZE, maxMsize);
+        String version = v.version().startsWith(P9.VERSION_9P2000_L)
+                ? P9.VERSION_9P2000_L : P9.VERSION_UNKNOWN;
+        frames.setMaxFrameSize(m);
+        ctx.call(name + "-Tversion", () -> {
             files.reset(m);
             assert inFlight.isEmpty() : inFlight.keySet();
             inFlight.clear();
             msize = m;
-            frames.setMaxFrameSize(m);
-            writer.send(new Rversion(v.tag(), m, version));
-        } finally {
-            frameUnits.release(frameUnits.capacity());
-        }
+            writer.send(new Rversion(v.tag(), m, version), capacity);
+            return null;
+        });
     }
 
     /**
-     * Cancels the waiting requests, waits for the running ones, clunks every fid, closes the
-     * connection and context.
+     * On the reader thread when the stream ends: cancels the waiting requests, waits for the
+     * running ones and their replies, clunks every fid, closes the connection and context.
      */
     private void end() {
         close();
-        cancelWaiting();
-        frameUnits.acquire(frameUnits.capacity());
-        files.reset(msize);
-        assert inFlight.isEmpty() : inFlight.keySet();
-        inFlight.clear();
+        ctx.call(name + "-end", () -> {
+            cancelWaiting();
+            return null;
+        });
+        frameUnits.acquireUninterruptibly(capacity);
+        ctx.call(name + "-end", () -> {
+            files.reset(msize);
+            assert inFlight.isEmpty() : inFlight.keySet();
+            inFlight.clear();
+            return null;
+        });
+        writer.close();
         onEnd.run();
-        ctx.close(); // from inside the context: returns, the loop ends after this coroutine
+        ctx.close();
     }
 
     @Override
