@@ -454,6 +454,11 @@ public final class Coroutine {
      * thread and back. The call must not touch context-confined state, and it runs outside
      * any coroutine ({@link #inCoroutine()} is false there).
      *
+     * <p>A call that waits in native code (an FFM or JNI call into a slow system call) holds
+     * its virtual thread's carrier for the whole wait, and the JDK adds no carrier for it: a
+     * few of those stall every virtual thread. Run such calls with
+     * {@link #inWorker(WorkerPool, CoroutineFunction)}, on platform threads.
+     *
      * @throws IllegalStateException outside a coroutine
      */
     public static <T, X extends Exception> T blocking(CoroutineFunction<T, X> call) throws X {

@@ -13,7 +13,8 @@ import java.util.function.Predicate;
 
 /**
  * A file tree that a 9P2000.L server exports, like QEMU's {@code FileOperations}: the server
- * turns each request into one call here, from a coroutine inside {@code Coroutine.blocking}.
+ * turns each request into one call here, on a thread of its I/O pool (through
+ * {@code Coroutine.inWorker}) unless {@link #mayBlock()} says the call never waits.
  *
  * <p><b>Calls.</b> Every method is a plain blocking call, safe from any thread at any time,
  * concurrently too, also on the same handle (two reads of one fid may overlap). Operations work

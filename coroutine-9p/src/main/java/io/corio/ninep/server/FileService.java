@@ -2,6 +2,7 @@ package io.corio.ninep.server;
 
 import io.corio.core.Coroutine;
 import io.corio.core.CoroutineFunction;
+import io.corio.core.WorkerPool;
 import io.corio.ninep.fs.Backend;
 import io.corio.ninep.fs.FsException;
 import io.corio.ninep.fs.Handle;
@@ -24,8 +25,8 @@ import java.util.Map;
 /**
  * The file requests of one session: its fid table and one sequential handler per message
  * (everything but Tversion and Tflush, which {@link Session} answers). Each handler runs in its
- * own coroutine of the session's context and calls the back end inside
- * {@link Coroutine#blocking}, so the fid table is touched only by the context's turn holder and
+ * own coroutine of the session's context and calls the back end through
+ * {@link Coroutine#inWorker} (or in place for back ends that never block), so the fid table is touched only by the context's turn holder and
  * needs no lock; a handler re-reads the table after each blocking call, since another request
  * may have clunked or claimed a fid meanwhile.
  *
@@ -40,11 +41,14 @@ final class FileService {
     private final LockTable locks; // shared by the server's sessions; thread-safe
     private final ServerStats stats; // thread-safe
     private final BufferPool buffers; // thread-safe; Rread payloads, given back by the ReplyWriter
+    private final WorkerPool io; // thread-safe; where blocking back-end calls run
     private final Map<Integer, Fid> fids = new HashMap<>(); // context only
     private int msize; // context only
 
-    FileService(Map<String, Backend> exports, LockTable locks, ServerStats stats, BufferPool buffers, int msize) {
+    FileService(Map<String, Backend> exports, LockTable locks, ServerStats stats, BufferPool buffers,
+            WorkerPool io, int msize) {
         this.buffers = buffers;
+        this.io = io;
         this.exports = exports;
         this.locks = locks;
         this.stats = stats;
@@ -509,11 +513,12 @@ final class FileService {
     }
 
     /**
-     * Runs one back-end call: in {@link Coroutine#blocking} when the back end may block (the
-     * loop serves the session's other requests meanwhile), in place when it never does (an
-     * in-memory tree, the ctl files), which saves two hand-offs per request.
+     * Runs one back-end call: on the server's I/O pool when the back end may block (the loop
+     * serves the session's other requests meanwhile, and a call stuck in native code holds a
+     * platform thread, not a carrier of the virtual threads), in place when it never does (an
+     * in-memory tree, the ctl files), which saves the hand-offs.
      */
-    private static <T> T fs(Backend backend, CoroutineFunction<T, FsException> call) throws FsException {
-        return backend.mayBlock() ? Coroutine.blocking(call) : call.call();
+    private <T> T fs(Backend backend, CoroutineFunction<T, FsException> call) throws FsException {
+        return backend.mayBlock() ? Coroutine.inWorker(io, call) : call.call();
     }
 }

@@ -1,5 +1,7 @@
 package io.corio.ninep.server;
 
+import io.corio.core.WorkerPool;
+import java.time.Duration;
 import io.corio.ninep.fs.Backend;
 import io.corio.ninep.protocol.P9;
 import java.io.IOException;
@@ -21,6 +23,7 @@ import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -55,7 +58,15 @@ public final class NinepServer implements AutoCloseable {
 
     /** What every session needs; immutable. */
     record Config(Map<String, Backend> exports, int maxMsize, int maxRequests, LockTable locks,
-            ServerStats stats, BufferPool buffers) {}
+            ServerStats stats, BufferPool buffers, WorkerPool io) {}
+
+    /**
+     * Threads for back-end calls that may block, at most (QEMU's thread pool has 64 too). The
+     * local back end's system calls are FFM calls, during which a virtual thread cannot leave
+     * its carrier: made on the sessions' own virtual threads, a few slow disks would stall every
+     * connection. So they run here, on platform threads, while the session's loop goes on.
+     */
+    private static final int IO_THREADS = 64;
 
     /** Read buffers kept for reuse across the server's sessions, at most. */
     private static final long POOLED_BYTES = 64L * 1024 * 1024;
@@ -67,12 +78,14 @@ public final class NinepServer implements AutoCloseable {
     private final Set<Session> sessions = ConcurrentHashMap.newKeySet();
     private final AtomicLong connections = new AtomicLong();
     private volatile boolean closed;
+    private final AtomicBoolean ioStopped = new AtomicBoolean();
 
     private NinepServer(Map<String, Backend> exports, int maxMsize, int maxRequests) {
         Map<String, Backend> all = new LinkedHashMap<>(exports);
         all.put(CtlBackend.ANAME, new CtlBackend(() -> stats.text(sessions.size(), locks.size())));
         this.config = new Config(Map.copyOf(all), maxMsize, maxRequests, locks, stats,
-                new BufferPool(POOLED_BYTES));
+                new BufferPool(POOLED_BYTES),
+                WorkerPool.create("9p-io", 0, IO_THREADS, Duration.ofSeconds(10)));
     }
 
     public static Builder builder() {
@@ -198,7 +211,10 @@ public final class NinepServer implements AutoCloseable {
             Session[] box = new Session[1];
             stats.connections.increment();
             Session s = new Session("9p-" + connections.incrementAndGet(), ch, config,
-                    () -> sessions.remove(box[0]));
+                    () -> {
+                        sessions.remove(box[0]);
+                        stopIoWhenIdle();
+                    });
             box[0] = s;
             sessions.add(s);
             if (closed) {
@@ -229,6 +245,14 @@ public final class NinepServer implements AutoCloseable {
         }
         for (Session s : sessions) {
             s.close();
+        }
+        stopIoWhenIdle();
+    }
+
+    /** Once closed and every session has ended (their clunks need it), stops the I/O pool. */
+    private void stopIoWhenIdle() {
+        if (closed && sessions.isEmpty() && ioStopped.compareAndSet(false, true)) {
+            config.io().shutdown(false);
         }
     }
 }

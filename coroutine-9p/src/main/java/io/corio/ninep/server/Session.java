@@ -121,7 +121,7 @@ final class Session {
         this.frameUnits = new Semaphore(capacity);
         this.writer = new ReplyWriter(name, channel, frameUnits, config.buffers());
         this.stats = config.stats();
-        this.files = new FileService(config.exports(), config.locks(), stats, config.buffers(), msize);
+        this.files = new FileService(config.exports(), config.locks(), stats, config.buffers(), config.io(), msize);
         this.buffers = config.buffers();
         this.frames = new FrameReader(maxMsize, buffers);
         this.onEnd = onEnd;
