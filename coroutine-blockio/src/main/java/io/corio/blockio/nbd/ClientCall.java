@@ -4,23 +4,27 @@ import static io.corio.blockio.nbd.NbdProto.*;
 
 import io.corio.blockio.BlockError;
 import io.corio.blockio.BlockException;
-import io.corio.core.Coroutine;
+import io.corio.core.CoSemaphore;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
 
 /**
  * One request of an {@link NbdClient} in flight: the caller's coroutine waits on it, the reader
- * coroutine fills it in reply by reply and wakes the caller after the last one.
+ * coroutine fills it in reply by reply and releases the caller after the last one.
  *
- * <p>Fields other than {@link #done} are written by the reader only (or by whoever took the
- * call out of the client's table to fail it) before {@code done} is set, and read by the
- * caller after it sees {@code done}: the volatile write and read order them.
+ * <p>The wait is a one-unit {@link CoSemaphore} taken at creation: {@link #complete()} gives the
+ * unit back (from any thread), {@link #await()} takes it. A plain {@code Coroutine.wake()} would
+ * not do: a reply that lands while the caller is still inside its send leaves a wake pending
+ * that the caller does not need, and the next call's wake would then be a second one.
+ *
+ * <p>The result fields are written by the reader only (or by whoever took the call out of the
+ * client's table to fail it) before {@code complete()}, and read by the caller after
+ * {@code await()}: the semaphore's release and acquire order them.
  */
 final class ClientCall {
     private static final byte[] ZEROES = new byte[64 * 1024];
 
-    final Coroutine waiter;
     final int type;
     final long offset;
     final long length;
@@ -32,12 +36,12 @@ final class ClientCall {
     final List<Reply.Descriptor> descriptors = new ArrayList<>();
     final List<Reply> replies = new ArrayList<>();
     private long covered; // READ bytes received as data or holes
-    volatile boolean done;
+    private final CoSemaphore completion = CoSemaphore.create(1);
 
-    ClientCall(Coroutine waiter, int type, long offset, long length, ByteBuffer dst, boolean raw,
+    ClientCall(int type, long offset, long length, ByteBuffer dst, boolean raw,
             int contextId) {
-        this.waiter = waiter;
         this.type = type;
+        completion.tryAcquire(1); // the unit complete() gives back
         this.offset = offset;
         this.length = length;
         this.dst = dst;
@@ -130,22 +134,20 @@ final class ClientCall {
         }
     }
 
-    /** Marks the call finished and wakes its caller. */
+    /** Marks the call finished and lets its caller go on. Exactly once per call. */
     void complete() {
-        done = true;
-        waiter.wake();
+        completion.release(1);
     }
 
-    /** Fails the call and wakes its caller. */
+    /** Fails the call and lets its caller go on. */
     void fail(int errno, String text) {
         setError(errno, text);
         complete();
     }
 
-    /** Fails the call from its own coroutine, which then does not wait: no wake. */
-    void failHere(int errno, String text) {
-        setError(errno, text);
-        done = true;
+    /** Waits until the call is complete (coroutine-only). */
+    void await() {
+        completion.acquire(1);
     }
 
     void throwIfFailed() throws BlockException {

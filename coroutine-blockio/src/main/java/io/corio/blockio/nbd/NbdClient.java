@@ -301,16 +301,14 @@ public final class NbdClient implements BlockDriver {
             throw new IllegalStateException("NbdClient I/O is coroutine-only (use AioContext.call)");
         }
         long handle = handles.getAndIncrement();
-        ClientCall c = new ClientCall(Coroutine.current(), type, offset, length, dst, raw, contextId);
+        ClientCall c = new ClientCall(type, offset, length, dst, raw, contextId);
         calls.put(handle, c);
         IOException b = broken;
         if (b != null || closed) {
             if (calls.remove(handle) != null) {
-                c.failHere(BlockError.EIO.errno(), closed ? "the client is closed" : "connection lost: " + b);
+                c.fail(BlockError.EIO.errno(), closed ? "the client is closed" : "connection lost: " + b);
             }
-            while (!c.done) {
-                Coroutine.yield(); // whoever took the call out of the table completes it
-            }
+            c.await(); // whoever took the call out of the table completes it
             return c;
         }
         Request r = TransmissionCodec.request(
@@ -318,9 +316,7 @@ public final class NbdClient implements BlockDriver {
         if (!out.send(TransmissionCodec.encode(r))) {
             lost(new IOException("sending the request failed"));
         }
-        while (!c.done) {
-            Coroutine.yield(); // woken by the reader once the last reply is in
-        }
+        c.await(); // the reader completes it once the last reply is in
         return c;
     }
 

@@ -46,6 +46,25 @@ final class Fixture implements AutoCloseable {
         return ctx.call(fn);
     }
 
+    /** In a server dump: a connection's reader waits for budget (full, or ending). */
+    static final String READER_WAITS_FOR_BUDGET = "-reader\" SUSPENDED waits for CoSemaphore[nbd-";
+
+    /**
+     * Waits until the server's dump shows {@code fragment}: a condition on the server's state
+     * (what its coroutines wait for), polled, with a generous deadline.
+     */
+    static void awaitDump(NbdServer server, String fragment) throws InterruptedException {
+        long deadline = System.nanoTime() + 20_000_000_000L;
+        String dump = server.dump();
+        while (!dump.contains(fragment)) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("the server never reached '" + fragment + "':\n" + dump);
+            }
+            Thread.sleep(2);
+            dump = server.dump();
+        }
+    }
+
     static ByteBuffer pattern(int n, int seed) {
         byte[] b = new byte[n];
         for (int i = 0; i < n; i++) {
