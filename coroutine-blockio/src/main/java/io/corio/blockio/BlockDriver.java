@@ -1,7 +1,12 @@
 package io.corio.blockio;
 
+import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.EnumSet;
 import java.util.List;
+import java.util.Set;
 
 /**
  * A block device: a fixed-length array of bytes that can be read, written, flushed, trimmed and
@@ -44,6 +49,58 @@ public interface BlockDriver extends AutoCloseable {
      * nothing, unless zeroing is fast (no slower than a metadata change).
      */
     int FAST_ZERO = 4;
+
+    /**
+     * A sparse device of {@code length} bytes in the Java heap, all zero at first: memory is
+     * taken as it is written, in 64 KiB chunks, and freed again by {@link #discard} and by
+     * {@link #writeZeroes} with {@link #MAY_TRIM}. Its contents go with it on
+     * {@link #close()}. Safe for coroutines of any number of contexts.
+     *
+     * @throws IllegalArgumentException if {@code length} is negative or above 64 TiB
+     */
+    static BlockDriver memory(long length) {
+        return new MemoryDriver(length);
+    }
+
+    /**
+     * The file at {@code path} as a device of the file's current size, opened read-write
+     * unless {@link FileOption#READ_ONLY}. Requests become positional reads and writes,
+     * {@code fdatasync}, {@code fallocate} (punch hole, zero range) and
+     * {@code lseek(SEEK_DATA/SEEK_HOLE)}, each run inside {@code Coroutine.blocking}. With
+     * {@link FileOption#DIRECT} reads and writes must be aligned to the file system's block
+     * size ({@code FileStore.getBlockSize()}), or they fail with {@link BlockError#EINVAL}.
+     * Needs Linux on x86_64 or aarch64.
+     *
+     * @throws IOException if the file cannot be opened as asked (missing, a directory, no
+     *     permission, {@code O_DIRECT} unsupported or a size it cannot serve)
+     * @throws UnsupportedOperationException on another platform
+     */
+    static BlockDriver file(Path path, FileOption... options) throws IOException {
+        Set<FileOption> set = EnumSet.noneOf(FileOption.class);
+        set.addAll(Arrays.asList(options));
+        return FileDriver.open(path, set);
+    }
+
+    /**
+     * Makes a new sparse file of {@code size} bytes at {@code path} for {@link #file}: its
+     * size is set, nothing is allocated, all of it reads as zero.
+     *
+     * @throws java.nio.file.FileAlreadyExistsException if {@code path} exists (it is left
+     *     alone)
+     * @throws IllegalArgumentException if {@code size} is negative
+     */
+    static void createFile(Path path, long size) throws IOException {
+        FileDriver.create(path, size);
+    }
+
+    /**
+     * {@code driver} with every modification ({@link #write}, {@link #discard},
+     * {@link #writeZeroes}) refused with {@link BlockError#EPERM}. Closing the result closes
+     * {@code driver}.
+     */
+    static BlockDriver readOnly(BlockDriver driver) {
+        return driver.readOnly() ? driver : new ReadOnlyFilter(driver);
+    }
 
     /** The device size in bytes; fixed for the driver's life. */
     long length();

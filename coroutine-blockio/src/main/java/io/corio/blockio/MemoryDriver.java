@@ -1,0 +1,298 @@
+package io.corio.blockio;
+
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReferenceArray;
+
+/**
+ * A sparse block device in the Java heap ({@link BlockDriver#memory(long)}). Memory is taken
+ * on write, one {@value #CHUNK}-byte chunk at a time; a chunk never written reads as zero and
+ * is reported as {@code HOLE | ZERO}. {@link #discard} and {@link #writeZeroes} with
+ * {@link #MAY_TRIM} free the chunks they cover whole and zero the bytes of the ones they
+ * cover in part. {@code writeZeroes} without {@code MAY_TRIM} zeroes allocated chunks in
+ * place and leaves holes as holes: there is no space to reserve in memory, and allocating a
+ * whole device of zeros would only risk running out of heap. Zeroing is always fast, so
+ * {@link #FAST_ZERO} is always honoured; flush and FUA have nothing to do.
+ *
+ * <p>Thread-safe: coroutines of any number of contexts may call it at once. Data is lost
+ * with the driver: {@link #close()} frees it, and later requests fail with
+ * {@link BlockError#ESHUTDOWN}. A write that finds the heap exhausted fails with
+ * {@link BlockError#ENOSPC}, possibly after writing the chunks before the one it could not
+ * allocate.
+ */
+final class MemoryDriver implements BlockDriver {
+
+    /*
+     * Implementation notes.
+     *
+     * Chunks live in a two-level table, so that a large empty device costs almost nothing and
+     * block status skips a never-touched region a page at a time: `pages` (one slot per
+     * PAGE_CHUNKS chunks, 256 MiB of device) holds lazily made pages, each an array of chunk
+     * slots. A page is installed with a CAS and never removed until close; a chunk slot is
+     * set (allocate) or cleared (free) only under the chunk's stripe lock.
+     *
+     * Every copy into or out of a chunk, and every change of its slot, happens under its
+     * stripe lock (`stripes[chunk % STRIPES]`), one chunk at a time: a request spanning
+     * several chunks takes their locks one after another, never two at once, so there is no
+     * lock order to respect and no deadlock. The lock gives what the contract asks: a read
+     * that starts after a write completed sees it (the write released the lock the read
+     * takes), two writers to different bytes of one chunk both land (a writer cannot copy
+     * into a chunk another request has just freed), and a chunk is allocated once. The
+     * critical sections are a copy of at most one chunk with no yield inside, so a plain
+     * monitor is right: it never parks a coroutine across a yield, and adjacent chunks have
+     * different stripes, so writers on different chunks rarely meet.
+     *
+     * Block status reads the slots without the lock (they are volatile): its answer is a
+     * snapshot, which is all the contract promises for requests running concurrently.
+     */
+
+    /** Bytes per allocation unit. */
+    static final int CHUNK = 64 * 1024;
+    private static final int CHUNK_SHIFT = 16;
+    private static final int PAGE_SHIFT = 12; // chunks per page: 4096, so 256 MiB of device
+    private static final int PAGE_CHUNKS = 1 << PAGE_SHIFT;
+    private static final int STRIPES = 64;
+    /** The largest device: 64 TiB, a directory of 256 Ki pages (about 1 MiB of references). */
+    static final long MAX_LENGTH = 1L << 46;
+    /** At most this many extents per block-status answer; the caller asks again for more. */
+    static final int MAX_EXTENTS = 1024;
+
+    private static final byte[] ZEROS = new byte[CHUNK];
+
+    private final long length;
+    private final Object[] stripes = new Object[STRIPES];
+    private final AtomicReferenceArray<AtomicReferenceArray<byte[]>> pages; // CAS only; slots: see notes
+    private final AtomicLong allocated = new AtomicLong(); // chunks; changed under their stripe lock
+    private volatile boolean closed;
+
+    MemoryDriver(long length) {
+        if (length < 0 || length > MAX_LENGTH) {
+            throw new IllegalArgumentException("memory device length " + length
+                    + " is not in [0, " + MAX_LENGTH + "]");
+        }
+        this.length = length;
+        long chunks = (length + CHUNK - 1) >>> CHUNK_SHIFT;
+        this.pages = new AtomicReferenceArray<>((int) ((chunks + PAGE_CHUNKS - 1) >>> PAGE_SHIFT));
+        for (int i = 0; i < STRIPES; i++) {
+            stripes[i] = new Object();
+        }
+    }
+
+    @Override
+    public long length() {
+        return length;
+    }
+
+    @Override
+    public boolean readOnly() {
+        return false;
+    }
+
+    @Override
+    public boolean canFua() {
+        return true; // nothing to make durable: FUA costs nothing
+    }
+
+    @Override
+    public boolean canFastZero() {
+        return true;
+    }
+
+    @Override
+    public boolean canDiscard() {
+        return true;
+    }
+
+    /** How many bytes of chunks are allocated now (a chunk counts whole). */
+    long allocatedBytes() {
+        return allocated.get() << CHUNK_SHIFT;
+    }
+
+    @Override
+    public void read(long offset, ByteBuffer dst) throws BlockException {
+        begin("read", offset, dst.remaining());
+        long pos = offset;
+        while (dst.hasRemaining()) {
+            long c = pos >>> CHUNK_SHIFT;
+            int in = (int) (pos & (CHUNK - 1));
+            int n = Math.min(CHUNK - in, dst.remaining());
+            synchronized (stripe(c)) {
+                byte[] chunk = chunk(c);
+                dst.put(chunk != null ? chunk : ZEROS, chunk != null ? in : 0, n);
+            }
+            pos += n;
+        }
+    }
+
+    @Override
+    public void write(long offset, ByteBuffer src, int flags) throws BlockException {
+        Requests.checkFlags("write", flags, Requests.WRITE_FLAGS);
+        begin("write", offset, src.remaining());
+        long pos = offset;
+        while (src.hasRemaining()) {
+            long c = pos >>> CHUNK_SHIFT;
+            int in = (int) (pos & (CHUNK - 1));
+            int n = Math.min(CHUNK - in, src.remaining());
+            synchronized (stripe(c)) {
+                src.get(allocate(c), in, n);
+            }
+            pos += n;
+        }
+    }
+
+    @Override
+    public void flush() throws BlockException {
+        Requests.requireCoroutine("flush");
+        if (closed) {
+            throw Requests.closed("flush", this);
+        }
+    }
+
+    @Override
+    public void discard(long offset, long length) throws BlockException {
+        begin("discard", offset, length);
+        zero(offset, length, true);
+    }
+
+    @Override
+    public void writeZeroes(long offset, long length, int flags) throws BlockException {
+        Requests.checkFlags("writeZeroes", flags, Requests.ZERO_FLAGS);
+        begin("writeZeroes", offset, length);
+        zero(offset, length, (flags & MAY_TRIM) != 0);
+    }
+
+    private void zero(long offset, long length, boolean free) {
+        long pos = offset;
+        long end = offset + length;
+        while (pos < end) {
+            long c = pos >>> CHUNK_SHIFT;
+            int in = (int) (pos & (CHUNK - 1));
+            int n = (int) Math.min(CHUNK - in, end - pos);
+            synchronized (stripe(c)) {
+                byte[] chunk = chunk(c);
+                if (chunk != null) {
+                    if (free && n == chunk.length) {
+                        page(c, false).set(slot(c), null);
+                        allocated.decrementAndGet();
+                    } else {
+                        Arrays.fill(chunk, in, in + n, (byte) 0);
+                    }
+                }
+            }
+            pos += n;
+        }
+    }
+
+    @Override
+    public List<Extent> blockStatus(long offset, long length) throws BlockException {
+        Requests.requireCoroutine("blockStatus");
+        Requests.checkStatusRange(offset, length, this.length);
+        if (closed) {
+            throw Requests.closed("blockStatus", this);
+        }
+        List<Extent> out = new ArrayList<>();
+        long end = offset + length;
+        long start = offset;
+        int flags = -1;
+        long pos = offset;
+        while (pos < end) {
+            long c = pos >>> CHUNK_SHIFT;
+            AtomicReferenceArray<byte[]> page = pages.get((int) (c >>> PAGE_SHIFT));
+            int here;
+            long next;
+            if (page == null) { // a whole page never written: skip it at once
+                here = Extent.HOLE | Extent.ZERO;
+                next = ((c >>> PAGE_SHIFT) + 1) << (PAGE_SHIFT + CHUNK_SHIFT);
+            } else {
+                here = page.get(slot(c)) == null ? Extent.HOLE | Extent.ZERO : 0;
+                next = (c + 1) << CHUNK_SHIFT;
+            }
+            if (here != flags) {
+                if (flags != -1) {
+                    out.add(new Extent(start, pos - start, flags));
+                    if (out.size() == MAX_EXTENTS) {
+                        return out;
+                    }
+                }
+                start = pos;
+                flags = here;
+            }
+            pos = Math.min(next, end);
+        }
+        out.add(new Extent(start, pos - start, flags));
+        return out;
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+        for (int i = 0; i < pages.length(); i++) {
+            pages.set(i, null);
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "memory " + Requests.size(length) + " (" + Requests.size(allocatedBytes())
+                + " allocated" + (closed ? ", closed)" : ")");
+    }
+
+    // ---- chunks -------------------------------------------------------------------------
+
+    private void begin(String op, long offset, long count) throws BlockException {
+        Requests.requireCoroutine(op);
+        Requests.checkRange(op, offset, count, length);
+        if (closed) {
+            throw Requests.closed(op, this);
+        }
+    }
+
+    private Object stripe(long c) {
+        return stripes[(int) (c % STRIPES)];
+    }
+
+    private static int slot(long c) {
+        return (int) (c & (PAGE_CHUNKS - 1));
+    }
+
+    /** The page of chunk {@code c}, made if absent and {@code create}, else maybe null. */
+    private AtomicReferenceArray<byte[]> page(long c, boolean create) {
+        int p = (int) (c >>> PAGE_SHIFT);
+        AtomicReferenceArray<byte[]> page = pages.get(p);
+        if (page == null && create) {
+            AtomicReferenceArray<byte[]> fresh = new AtomicReferenceArray<>(PAGE_CHUNKS);
+            page = pages.compareAndExchange(p, null, fresh);
+            if (page == null) {
+                page = fresh;
+            }
+        }
+        return page;
+    }
+
+    /** Chunk {@code c}, or null if it is a hole. Caller holds its stripe lock. */
+    private byte[] chunk(long c) {
+        AtomicReferenceArray<byte[]> page = page(c, false);
+        return page == null ? null : page.get(slot(c));
+    }
+
+    /** Chunk {@code c}, allocated (zeroed) if it was a hole. Caller holds its stripe lock. */
+    private byte[] allocate(long c) throws BlockException {
+        AtomicReferenceArray<byte[]> page = page(c, true);
+        byte[] chunk = page.get(slot(c));
+        if (chunk == null) {
+            long start = c << CHUNK_SHIFT;
+            try {
+                chunk = new byte[(int) Math.min(CHUNK, length - start)];
+            } catch (OutOfMemoryError e) {
+                throw new BlockException(BlockError.ENOSPC, "no heap left for the chunk at "
+                        + start + " of " + this);
+            }
+            page.set(slot(c), chunk);
+            allocated.incrementAndGet();
+        }
+        return chunk;
+    }
+}
