@@ -14,13 +14,16 @@ final class ClientHandshake {
     private final WireIn in;
     private final Sender out;
 
+    /** What the handshake agreed on; {@code contextId} is -1 without {@code base:allocation}. */
+    record Agreed(long size, int flags, boolean structured, int contextId, String description) {}
+
     ClientHandshake(WireIn in, Sender out) {
         this.in = in;
         this.out = out;
     }
 
-    /** Runs the handshake for {@code export} and reports what was agreed to {@code client}. */
-    void run(NbdClient client, String export, boolean structuredWanted) throws IOException {
+    /** Runs the handshake for {@code export}. */
+    Agreed run(String export, boolean structuredWanted) throws IOException {
         int serverFlags = HandshakeCodec.readGreeting(in);
         if ((serverFlags & FLAG_FIXED_NEWSTYLE) == 0) {
             throw new IOException("the server does not speak fixed newstyle NBD");
@@ -64,15 +67,13 @@ final class ClientHandshake {
                     if (size < 0) {
                         throw new FramingException("NBD_OPT_GO succeeded without NBD_INFO_EXPORT");
                     }
-                    client.agreed(size, flags, structured, contextId, description);
-                    return;
+                    return new Agreed(size, flags, structured, contextId, description);
                 }
                 case OptionReply.Error e when e.type() == REP_ERR_UNSUP -> {
                     // an old server: EXPORT_NAME, which cannot report errors (it hangs up instead)
                     send(new Option.ExportName(export));
                     OptionReply.InfoExport x = HandshakeCodec.readExportNameReply(in, !noZeroes);
-                    client.agreed(x.size(), x.transmissionFlags(), structured, contextId, "");
-                    return;
+                    return new Agreed(x.size(), x.transmissionFlags(), structured, contextId, "");
                 }
                 case OptionReply.Error e -> throw new IOException("the server refused export '" + export
                         + "': " + e.message() + " (reply type 0x" + Integer.toHexString(e.type()) + ")");

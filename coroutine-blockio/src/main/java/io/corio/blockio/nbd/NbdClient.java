@@ -6,22 +6,11 @@ import io.corio.blockio.BlockDriver;
 import io.corio.blockio.BlockError;
 import io.corio.blockio.BlockException;
 import io.corio.blockio.Extent;
-import io.corio.core.AioContext;
-import io.corio.core.Coroutine;
 import java.io.IOException;
-import java.net.InetSocketAddress;
 import java.net.SocketAddress;
-import java.net.StandardSocketOptions;
 import java.nio.ByteBuffer;
-import java.nio.channels.SocketChannel;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * An NBD client that is itself a {@link BlockDriver}: one connection, many requests in flight on
@@ -33,15 +22,9 @@ import org.slf4j.LoggerFactory;
  * coroutines of any context. Ranges are checked here first, as the contract asks, so the
  * server's own errors for bad requests are seen only through {@link #request}, the raw call for
  * tests and tools. When the connection breaks, every request in flight and every later one
- * fails with {@link BlockError#EIO}.
+ * fails with {@link BlockError#EIO}. The connection itself lives in {@code ClientLink}.
  */
 public final class NbdClient implements BlockDriver {
-    private static final Logger log = LoggerFactory.getLogger(NbdClient.class);
-    private static final AtomicLong CLIENTS = new AtomicLong();
-
-    /** How long {@link #close()} waits for the server to finish and hang up after NBD_CMD_DISC. */
-    static final long DISCONNECT_WAIT_MILLIS = 5_000;
-
     /**
      * The outcome of a raw {@link #request}: the error value (0 for success) and message, the
      * data of a READ, the extents of a BLOCK_STATUS, and every reply or chunk received.
@@ -49,29 +32,21 @@ public final class NbdClient implements BlockDriver {
     public record Response(int error, String message, ByteBuffer data,
             List<Reply.Descriptor> descriptors, List<Reply> replies) {}
 
-    private final String name;
-    private final SocketChannel channel;
-    private final AioContext ctx;
-    private final WireIn in; // reader coroutine (and the handshake before it) only
-    private final Sender out;
-    private final AtomicLong handles = new AtomicLong(1);
-    private final ConcurrentHashMap<Long, ClientCall> calls = new ConcurrentHashMap<>();
-    private final CountDownLatch readerDone = new CountDownLatch(1);
-    private volatile IOException broken; // set once, before the calls in flight are failed
-    private volatile boolean closed;
-    // set by the handshake, then read-only
-    private long size;
-    private int flags;
-    private boolean structured;
-    private int contextId = -1;
-    private String description = "";
+    private final ClientLink link;
+    private final long size;
+    private final int flags;
+    private final boolean structured;
+    private final int contextId;
+    private final String description;
 
-    private NbdClient(SocketChannel channel) {
-        this.name = "nbd-client-" + CLIENTS.incrementAndGet();
-        this.channel = channel;
-        this.ctx = AioContext.start(name);
-        this.in = new WireIn(buf -> Coroutine.blocking(() -> channel.read(buf)));
-        this.out = new Sender(name, channel);
+    private NbdClient(ClientLink link) {
+        this.link = link;
+        ClientHandshake.Agreed a = link.agreed();
+        this.size = a.size();
+        this.flags = a.flags();
+        this.structured = a.structured();
+        this.contextId = a.contextId();
+        this.description = a.description();
     }
 
     /** Connects to {@code export} on a TCP or Unix socket, asking for structured replies. */
@@ -88,35 +63,7 @@ public final class NbdClient implements BlockDriver {
      */
     public static NbdClient connect(SocketAddress address, String export, boolean structuredReplies)
             throws IOException {
-        SocketChannel ch = SocketChannel.open(address);
-        if (address instanceof InetSocketAddress) {
-            ch.setOption(StandardSocketOptions.TCP_NODELAY, true);
-        }
-        NbdClient c = new NbdClient(ch);
-        try {
-            c.ctx.call(name(c, "handshake"), () -> {
-                new ClientHandshake(c.in, c.out).run(c, export, structuredReplies);
-                return null;
-            });
-        } catch (IOException | RuntimeException e) {
-            c.abort();
-            throw e;
-        }
-        c.ctx.spawn(c.name + "-reader", c::readReplies);
-        return c;
-    }
-
-    private static String name(NbdClient c, String what) {
-        return c.name + "-" + what;
-    }
-
-    /** Called by {@link ClientHandshake} with what GO (or EXPORT_NAME) answered. */
-    void agreed(long size, int flags, boolean structured, int contextId, String description) {
-        this.size = size;
-        this.flags = flags;
-        this.structured = structured;
-        this.contextId = contextId;
-        this.description = description;
+        return new NbdClient(ClientLink.open(address, export, structuredReplies));
     }
 
     // ------------------------------------------------------------------ what was negotiated
@@ -293,82 +240,9 @@ public final class NbdClient implements BlockDriver {
         }
     }
 
-    // ------------------------------------------------------------------ calls
-
     private ClientCall call(int type, int cmdFlags, long offset, long length, ByteBuffer payload,
             ByteBuffer dst, boolean raw) {
-        if (!Coroutine.inCoroutine()) {
-            throw new IllegalStateException("NbdClient I/O is coroutine-only (use AioContext.call)");
-        }
-        long handle = handles.getAndIncrement();
-        ClientCall c = new ClientCall(type, offset, length, dst, raw, contextId);
-        calls.put(handle, c);
-        IOException b = broken;
-        if (b != null || closed) {
-            if (calls.remove(handle) != null) {
-                c.fail(BlockError.EIO.errno(), closed ? "the client is closed" : "connection lost: " + b);
-            }
-            c.await(); // whoever took the call out of the table completes it
-            return c;
-        }
-        Request r = TransmissionCodec.request(
-                new TransmissionCodec.Header(cmdFlags, type, handle, offset, length), payload);
-        if (!out.send(TransmissionCodec.encode(r))) {
-            lost(new IOException("sending the request failed"));
-        }
-        c.await(); // the reader completes it once the last reply is in
-        return c;
-    }
-
-    /** The reader coroutine: hands each reply to its call until the connection ends. */
-    private void readReplies() {
-        try {
-            while (!in.atEnd()) {
-                Reply r = TransmissionCodec.readReply(in, this::simpleReadLength);
-                ClientCall c = calls.get(r.handle());
-                if (c == null) {
-                    throw new FramingException("reply for unknown handle " + r.handle() + ": " + r);
-                }
-                if (c.accept(r)) {
-                    calls.remove(r.handle());
-                    c.complete();
-                }
-            }
-            lost(new IOException("the server closed the connection"));
-        } catch (IOException e) {
-            lost(e);
-        } catch (RuntimeException e) {
-            log.error("{}: reader failed", name, e);
-            lost(new IOException(e));
-        } finally {
-            readerDone.countDown();
-        }
-    }
-
-    private int simpleReadLength(long handle) {
-        ClientCall c = calls.get(handle);
-        return c != null && c.type == CMD_READ ? (int) c.length : -1;
-    }
-
-    /** Marks the connection broken and fails every call in flight. Idempotent. */
-    private void lost(IOException cause) {
-        if (broken == null) {
-            broken = cause;
-            if (!closed) {
-                log.debug("{}: connection lost: {}", name, cause.toString());
-            }
-        }
-        try {
-            channel.close();
-        } catch (IOException ignored) {
-            // closing anyway
-        }
-        for (Long h : List.copyOf(calls.keySet())) {
-            ClientCall c = calls.remove(h);
-            if (c != null) {
-                c.fail(BlockError.EIO.errno(), "connection lost: " + cause.getMessage());
-            }
-        }
+        return link.call(type, cmdFlags, offset, length, payload, dst, raw);
     }
 
     /**
@@ -377,42 +251,11 @@ public final class NbdClient implements BlockDriver {
      */
     @Override
     public void close() {
-        if (closed) {
-            return;
-        }
-        closed = true;
-        if (broken == null && channel.isOpen()) {
-            try {
-                ctx.call(name + "-disconnect", () -> {
-                    out.send(TransmissionCodec.encode(new Request.Disconnect(0, 0)));
-                    return null;
-                });
-                channel.shutdownOutput();
-                if (!readerDone.await(DISCONNECT_WAIT_MILLIS, TimeUnit.MILLISECONDS)) {
-                    log.warn("{}: the server did not hang up after NBD_CMD_DISC", name);
-                }
-            } catch (IOException | RuntimeException e) {
-                log.debug("{}: disconnect: {}", name, e.toString());
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        }
-        abort();
-    }
-
-    /** Closes the socket and the context without the NBD goodbye. */
-    private void abort() {
-        closed = true;
-        try {
-            channel.close();
-        } catch (IOException ignored) {
-            // nothing left to do
-        }
-        ctx.close();
+        link.close();
     }
 
     @Override
     public String toString() {
-        return name + " (" + size + " bytes)";
+        return link.name + " (" + size + " bytes)";
     }
 }
