@@ -3,6 +3,7 @@ package io.corio.blockio;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Arrays;
 import java.util.EnumSet;
 import java.util.List;
@@ -100,6 +101,33 @@ public interface BlockDriver extends AutoCloseable {
      */
     static BlockDriver readOnly(BlockDriver driver) {
         return driver.readOnly() ? driver : new ReadOnlyFilter(driver);
+    }
+
+    /**
+     * {@code driver} with every request delayed by a fixed {@code latency} first, as a remote
+     * store would; see {@link #withLatency(BlockDriver, Duration, Duration)}.
+     */
+    static BlockDriver withLatency(BlockDriver driver, Duration latency) {
+        return new LatencyFilter(driver, latency, latency);
+    }
+
+    /**
+     * {@code driver} with every request delayed first by a time drawn uniformly from
+     * {@code [min, max]}. The delay is a {@code Coroutine.sleep}: it holds no thread, so many
+     * requests wait out their delays at once. Closing the result closes {@code driver}.
+     *
+     * @throws IllegalArgumentException if {@code min} is negative or {@code max < min}
+     */
+    static BlockDriver withLatency(BlockDriver driver, Duration min, Duration max) {
+        return new LatencyFilter(driver, min, max);
+    }
+
+    /**
+     * {@code driver} with its requests counted by kind, in requests, bytes and errors; read
+     * them with {@link CountingFilter#counts()}. Closing the result closes {@code driver}.
+     */
+    static CountingFilter counting(BlockDriver driver) {
+        return new CountingDriver(driver);
     }
 
     /** The device size in bytes; fixed for the driver's life. */

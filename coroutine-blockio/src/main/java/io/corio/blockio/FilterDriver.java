@@ -9,7 +9,7 @@ import java.util.Objects;
  * override what they change. Closing a filter closes the driver it wraps.
  */
 abstract sealed class FilterDriver implements BlockDriver
-        permits ReadOnlyFilter {
+        permits ReadOnlyFilter, LatencyFilter, CountingDriver {
 
     final BlockDriver inner;
 
