@@ -22,10 +22,10 @@ import org.slf4j.LoggerFactory;
  * length limits (EINVAL). A driver failure is sent with its errno; a driver that throws
  * anything else gets EIO and a log line: client input never kills the server.
  *
- * <p>With structured replies a READ asks the driver for block status first and sends holes
- * that read as zero as OFFSET_HOLE chunks, the rest as OFFSET_DATA (NBD_CMD_FLAG_DF: one
- * OFFSET_DATA chunk), and errors as ERROR chunks with a message. Everything is read before the
- * first chunk goes out, so a reply is never cut short by a late error.
+ * <p>With structured replies a READ sends holes as OFFSET_HOLE chunks and the rest as
+ * OFFSET_DATA (see {@link SparseRead}; with NBD_CMD_FLAG_DF one OFFSET_DATA chunk), and errors
+ * as ERROR chunks with a message. Everything is read before the first chunk goes out, so a
+ * reply is never cut short by a late error.
  */
 final class Transmission {
     private static final Logger log = LoggerFactory.getLogger(Transmission.class);
@@ -128,73 +128,20 @@ final class Transmission {
             out.send(TransmissionCodec.encode(new Reply.Simple(r.handle(), 0, data.flip())));
             return;
         }
-        List<Reply.Chunk> chunks = (r.flags() & CMD_FLAG_DF) != 0 || length == 0
-                ? List.of() : sparseRead(r.handle(), r.offset(), data);
-        if (chunks.isEmpty()) { // DF, or no block status to go by: one data chunk
-            if (length > 0) {
-                driver.read(r.offset(), data.clear());
-                chunks = List.of(new Reply.OffsetData(r.handle(), true, r.offset(), data.flip()));
-            } else {
-                chunks = List.of(new Reply.None(r.handle()));
-            }
+        List<Reply.Chunk> chunks;
+        if (length == 0) {
+            chunks = List.of(new Reply.None(r.handle()));
+        } else if ((r.flags() & CMD_FLAG_DF) != 0) { // one content chunk, zeroes included
+            driver.read(r.offset(), data);
+            chunks = List.of(new Reply.OffsetData(r.handle(), true, r.offset(), data.flip()));
+        } else {
+            chunks = SparseRead.read(driver, name, r.handle(), r.offset(), data);
         }
         List<ByteBuffer> bufs = new ArrayList<>();
         for (Reply.Chunk c : chunks) {
             bufs.addAll(List.of(TransmissionCodec.encode(c)));
         }
         out.send(bufs.toArray(ByteBuffer[]::new));
-    }
-
-    /**
-     * Reads {@code [offset, offset + data.capacity())} as chunks: runs that read as zero become
-     * holes, the rest is read into {@code data}. Empty if the driver cannot say what is
-     * allocated (the caller then reads everything).
-     */
-    private List<Reply.Chunk> sparseRead(long handle, long offset, ByteBuffer data)
-            throws BlockException {
-        List<long[]> runs = new ArrayList<>(); // {start, length, zero?1:0}, merged
-        long end = offset + data.capacity();
-        long at = offset;
-        try {
-            while (at < end) {
-                List<Extent> extents = driver.blockStatus(at, end - at);
-                for (Extent e : extents) {
-                    if (e.offset() != at || e.end() > end) {
-                        log.warn("{}: driver block status {} does not continue at {}", name, e, at);
-                        return List.of();
-                    }
-                    long zero = (e.flags() & Extent.ZERO) != 0 ? 1 : 0;
-                    long[] last = runs.isEmpty() ? null : runs.getLast();
-                    if (last != null && last[2] == zero) {
-                        last[1] += e.length();
-                    } else {
-                        runs.add(new long[] {e.offset(), e.length(), zero});
-                    }
-                    at = e.end();
-                }
-                if (extents.isEmpty()) {
-                    return List.of();
-                }
-            }
-        } catch (BlockException e) {
-            if (e.error() == BlockError.ENOTSUP) {
-                return List.of();
-            }
-            throw e;
-        }
-        List<Reply.Chunk> chunks = new ArrayList<>(runs.size());
-        for (int i = 0; i < runs.size(); i++) {
-            long[] run = runs.get(i);
-            boolean done = i == runs.size() - 1;
-            if (run[2] == 1) {
-                chunks.add(new Reply.OffsetHole(handle, done, run[0], run[1]));
-            } else {
-                ByteBuffer slice = data.slice((int) (run[0] - offset), (int) run[1]);
-                driver.read(run[0], slice);
-                chunks.add(new Reply.OffsetData(handle, done, run[0], slice.flip()));
-            }
-        }
-        return chunks;
     }
 
     private void writeZeroes(Request.WriteZeroes r) throws Refused, BlockException {

@@ -28,6 +28,8 @@ final class SparseTestDriver implements BlockDriver {
     final AtomicInteger fuaWrites = new AtomicInteger();
     final AtomicInteger reads = new AtomicInteger();
     volatile Gate gate; // if set, reads and writes wait there
+    volatile Gate statusGate; // if set, blockStatus waits there
+    volatile boolean lieAboutHoles; // if set, blockStatus calls everything a hole that reads zero
 
     SparseTestDriver(long length, boolean readOnly) {
         this.length = length;
@@ -161,8 +163,19 @@ final class SparseTestDriver implements BlockDriver {
     }
 
     @Override
-    public synchronized List<Extent> blockStatus(long offset, long len) throws BlockException {
+    public List<Extent> blockStatus(long offset, long len) throws BlockException {
         check(offset, len, false);
+        Gate g = statusGate;
+        if (g != null) {
+            g.pass();
+        }
+        if (lieAboutHoles) {
+            return List.of(new Extent(offset, len, Extent.HOLE | Extent.ZERO));
+        }
+        return extents(offset, len);
+    }
+
+    private synchronized List<Extent> extents(long offset, long len) {
         List<Extent> out = new ArrayList<>();
         long end = offset + len;
         long at = offset;
