@@ -87,8 +87,7 @@ final class LatencyFilter extends FilterDriver {
 
     @Override
     public String toString() {
-        String d = minNanos == maxNanos ? Duration.ofNanos(minNanos).toString()
-                : Duration.ofNanos(minNanos) + ".." + Duration.ofNanos(maxNanos);
-        return inner + " with latency " + d;
+        return inner + " with latency "
+                + Requests.latency(Duration.ofNanos(minNanos), Duration.ofNanos(maxNanos));
     }
 }

@@ -64,8 +64,9 @@ final class MemoryDriver implements BlockDriver {
 
     private final long length;
     private final Object[] stripes = new Object[STRIPES];
-    private final AtomicReferenceArray<AtomicReferenceArray<byte[]>> pages; // CAS only; slots: see notes
-    private final AtomicLong allocated = new AtomicLong(); // chunks; changed under their stripe lock
+    // the directory: CAS only; a page's slots: set under the chunk's stripe lock, read anywhere
+    private final AtomicReferenceArray<AtomicReferenceArray<byte[]>> pages;
+    private final AtomicLong allocated = new AtomicLong(); // chunks; changed under stripe locks
     private volatile boolean closed;
 
     MemoryDriver(long length) {

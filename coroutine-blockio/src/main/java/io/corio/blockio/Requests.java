@@ -72,4 +72,22 @@ final class Requests {
         }
         return v + " " + units[u];
     }
+
+    /** {@code d} in the largest unit of s, ms, us, ns that shows it whole: {@code 250us}. */
+    static String duration(java.time.Duration d) {
+        long nanos = d.toNanos();
+        if (nanos != 0 && nanos % 1_000_000_000 == 0) {
+            return nanos / 1_000_000_000 + "s";
+        } else if (nanos != 0 && nanos % 1_000_000 == 0) {
+            return nanos / 1_000_000 + "ms";
+        } else if (nanos != 0 && nanos % 1_000 == 0) {
+            return nanos / 1_000 + "us";
+        }
+        return nanos + "ns";
+    }
+
+    /** A latency range as {@code --latency} takes it: {@code 10ms} or {@code 1ms-30ms}. */
+    static String latency(java.time.Duration min, java.time.Duration max) {
+        return min.equals(max) ? duration(min) : duration(min) + "-" + duration(max);
+    }
 }

@@ -1,0 +1,319 @@
+package io.corio.blockio;
+
+import java.io.IOException;
+import java.math.BigDecimal;
+import java.math.BigInteger;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Objects;
+import java.util.Set;
+
+/**
+ * A device and its filters as a command line describes them ({@link #USAGE}), parsed by
+ * {@link #parse} and built by {@link #open()}:
+ *
+ * <pre>
+ *   BlockSpec spec = BlockSpec.parse(List.of("--file", "disk.img", "--latency", "1ms-30ms"));
+ *   try (BlockDriver disk = spec.open()) { ... }
+ * </pre>
+ *
+ * A bad command line is an {@link IllegalArgumentException} whose message names the flag and
+ * the value, ready to print after the program's name.
+ *
+ * @param device what stores the bytes
+ * @param readOnly whether modifications are refused ({@code --readonly})
+ * @param minLatency the shortest delay per request; zero with {@code maxLatency} zero: none
+ * @param maxLatency the longest delay per request, at least {@code minLatency}
+ * @param count whether requests are counted ({@code --count}): then {@link #open()} returns a
+ *     {@link CountingFilter}
+ */
+public record BlockSpec(Device device, boolean readOnly, Duration minLatency,
+        Duration maxLatency, boolean count) {
+
+    /** The flags, their values and what they do, for a program's {@code --help}. */
+    public static final String USAGE = """
+            device, one of:
+              --memory SIZE            a sparse device of SIZE bytes in memory (lost on exit)
+              --file PATH              the file PATH as the device, of its size when opened
+                --create-size SIZE     first create PATH as a sparse file of SIZE bytes,
+                                       unless it exists with exactly that size
+                --direct               O_DIRECT: requests must be aligned to the file
+                                       system's block size, or they fail with EINVAL
+            options:
+              --readonly               refuse writes, trims and zeroing with EPERM
+              --latency TIME           delay every request by TIME, e.g. 10ms
+              --latency MIN-MAX        ... by a time drawn uniformly from MIN to MAX, e.g. 1ms-30ms
+              --count                  count requests and bytes by kind
+            SIZE is bytes, or a number with K, M, G or T (powers of 1024), e.g. 512M, 8G.
+            TIME is a number with ns, us, ms or s, e.g. 250us, 1.5ms.
+            A flag's value may also follow an '=': --memory=1G.
+            """;
+
+    private static final Set<String> VALUED =
+            Set.of("--memory", "--file", "--create-size", "--latency");
+    private static final Set<String> FLAGS = Set.of("--memory", "--file", "--create-size",
+            "--latency", "--direct", "--readonly", "--count");
+
+    /** What stores the bytes. */
+    public sealed interface Device {}
+
+    /** {@code --memory SIZE}: {@link BlockDriver#memory(long)}. */
+    public record Memory(long size) implements Device {}
+
+    /**
+     * {@code --file PATH}: {@link BlockDriver#file}.
+     *
+     * @param createSize the size to create the file with if it does not exist, or -1
+     * @param direct whether to open it with {@link FileOption#DIRECT}
+     */
+    public record File(Path path, long createSize, boolean direct) implements Device {}
+
+    public BlockSpec {
+        Objects.requireNonNull(device, "device");
+        if (minLatency.isNegative() || maxLatency.compareTo(minLatency) < 0) {
+            throw new IllegalArgumentException("latency " + minLatency + ".." + maxLatency);
+        }
+    }
+
+    /**
+     * Parses a command line made only of this class's flags.
+     *
+     * @throws IllegalArgumentException naming the flag and value at fault
+     */
+    public static BlockSpec parse(List<String> args) {
+        Parsed p = parseKnown(args);
+        if (!p.rest().isEmpty()) {
+            throw new IllegalArgumentException("unknown argument '" + p.rest().getFirst()
+                    + "' (block device flags: --memory, --file, --create-size, --direct,"
+                    + " --readonly, --latency, --count)");
+        }
+        return p.spec();
+    }
+
+    /**
+     * A spec and the arguments that were not this class's flags, in their order: for a
+     * program with flags of its own, which it parses from {@code rest}.
+     */
+    public record Parsed(BlockSpec spec, List<String> rest) {}
+
+    /**
+     * Parses this class's flags out of {@code args}, leaving the others in
+     * {@link Parsed#rest()}.
+     *
+     * @throws IllegalArgumentException naming the flag and value at fault
+     */
+    public static Parsed parseKnown(List<String> args) {
+        Long memory = null;
+        Path file = null;
+        long createSize = -1;
+        boolean direct = false;
+        boolean readOnly = false;
+        Duration[] latency = null;
+        boolean count = false;
+        Set<String> seen = new HashSet<>();
+        List<String> rest = new ArrayList<>();
+        for (int i = 0; i < args.size(); i++) {
+            String arg = args.get(i);
+            int eq = arg.indexOf('=');
+            String flag = arg.startsWith("--") && eq > 0 ? arg.substring(0, eq) : arg;
+            String inline = flag.equals(arg) ? null : arg.substring(eq + 1);
+            if (!FLAGS.contains(flag)) {
+                rest.add(arg);
+                continue;
+            }
+            boolean takesValue = VALUED.contains(flag);
+            if (!seen.add(flag)) {
+                throw new IllegalArgumentException(flag + " given twice");
+            }
+            String value = inline;
+            if (takesValue && value == null) {
+                if (i + 1 >= args.size()) {
+                    throw new IllegalArgumentException(flag + " needs a value");
+                }
+                value = args.get(++i);
+            } else if (!takesValue && inline != null) {
+                throw new IllegalArgumentException(flag + " takes no value, got '" + inline + "'");
+            }
+            switch (flag) {
+                case "--memory" -> memory = parseSize(flag, value);
+                case "--file" -> file = parsePath(flag, value);
+                case "--create-size" -> createSize = parseSize(flag, value);
+                case "--latency" -> latency = parseLatency(flag, value);
+                case "--direct" -> direct = true;
+                case "--readonly" -> readOnly = true;
+                case "--count" -> count = true;
+                default -> throw new AssertionError(flag);
+            }
+        }
+        if (memory != null && file != null) {
+            throw new IllegalArgumentException("--memory and --file both given: choose one device");
+        }
+        if (memory == null && file == null) {
+            throw new IllegalArgumentException("no device: give --memory SIZE or --file PATH");
+        }
+        if (file == null && (createSize >= 0 || direct)) {
+            throw new IllegalArgumentException((direct ? "--direct" : "--create-size")
+                    + " needs --file");
+        }
+        if (memory != null && memory > MemoryDriver.MAX_LENGTH) {
+            throw new IllegalArgumentException("--memory " + memory + ": more than the "
+                    + Requests.size(MemoryDriver.MAX_LENGTH) + " a memory device can hold");
+        }
+        Device device = memory != null ? new Memory(memory) : new File(file, createSize, direct);
+        Duration min = latency == null ? Duration.ZERO : latency[0];
+        Duration max = latency == null ? Duration.ZERO : latency[1];
+        return new Parsed(new BlockSpec(device, readOnly, min, max, count), List.copyOf(rest));
+    }
+
+    /**
+     * Opens the device and stacks the filters on it: read-only, then latency, then counting
+     * outermost (so the driver returned is a {@link CountingFilter} with {@code --count}).
+     * With {@code --create-size}, a missing file is created sparse first; an existing one is
+     * used only if it has exactly that size, and never changed.
+     *
+     * @throws IOException if the file cannot be created or opened as asked
+     */
+    public BlockDriver open() throws IOException {
+        BlockDriver d = switch (device) {
+            case Memory m -> BlockDriver.memory(m.size());
+            case File f -> openFile(f);
+        };
+        if (readOnly) {
+            d = BlockDriver.readOnly(d);
+        }
+        if (!maxLatency.isZero()) {
+            d = BlockDriver.withLatency(d, minLatency, maxLatency);
+        }
+        return count ? BlockDriver.counting(d) : d;
+    }
+
+    private BlockDriver openFile(File f) throws IOException {
+        if (f.createSize() >= 0) {
+            try {
+                BlockDriver.createFile(f.path(), f.createSize());
+            } catch (FileAlreadyExistsException e) {
+                long size = Files.size(f.path());
+                if (size != f.createSize()) {
+                    throw new IOException(f.path() + " exists with " + size + " bytes, not the "
+                            + f.createSize() + " of --create-size: remove it or drop"
+                            + " --create-size to serve it as it is");
+                }
+            }
+        }
+        List<FileOption> options = new ArrayList<>();
+        if (readOnly) {
+            options.add(FileOption.READ_ONLY);
+        }
+        if (f.direct()) {
+            options.add(FileOption.DIRECT);
+        }
+        return BlockDriver.file(f.path(), options.toArray(FileOption[]::new));
+    }
+
+    @Override
+    public String toString() {
+        String s = switch (device) {
+            case Memory m -> "memory " + Requests.size(m.size());
+            case File f -> "file " + f.path() + (f.direct() ? " (O_DIRECT)" : "");
+        };
+        if (readOnly) {
+            s += ", read-only";
+        }
+        if (!maxLatency.isZero()) {
+            s += ", latency " + Requests.latency(minLatency, maxLatency);
+        }
+        return count ? s + ", counted" : s;
+    }
+
+    // ---- values ---------------------------------------------------------------------------
+
+    /** {@code 4096}, {@code 512K}, {@code 1G}...: bytes, with powers of 1024 for K, M, G, T. */
+    static long parseSize(String flag, String value) {
+        String v = value.trim().toUpperCase(Locale.ROOT);
+        int shift = 0;
+        if (!v.isEmpty()) {
+            int at = "KMGT".indexOf(v.charAt(v.length() - 1));
+            if (at >= 0) {
+                shift = 10 * (at + 1);
+                v = v.substring(0, v.length() - 1);
+            }
+        }
+        if (v.isEmpty() || !v.chars().allMatch(Character::isDigit)) {
+            throw new IllegalArgumentException(flag + " '" + value + "' is not a size: give"
+                    + " bytes or a number with K, M, G or T, e.g. 1G");
+        }
+        BigInteger bytes = new BigInteger(v).shiftLeft(shift);
+        if (bytes.bitLength() > 63) {
+            throw new IllegalArgumentException(flag + " '" + value + "' is too large");
+        }
+        return bytes.longValue();
+    }
+
+    /** {@code 10ms}, {@code 250us}, {@code 1.5s}: a duration with its unit. */
+    static Duration parseDuration(String flag, String value) {
+        String v = value.trim().toLowerCase(Locale.ROOT);
+        long unit;
+        int cut;
+        if (v.endsWith("ns")) {
+            unit = 1;
+            cut = 2;
+        } else if (v.endsWith("us") || v.endsWith("µs")) {
+            unit = 1_000;
+            cut = 2;
+        } else if (v.endsWith("ms")) {
+            unit = 1_000_000;
+            cut = 2;
+        } else if (v.endsWith("s")) {
+            unit = 1_000_000_000;
+            cut = 1;
+        } else {
+            throw new IllegalArgumentException(flag + " '" + value + "' has no unit: give a"
+                    + " number with ns, us, ms or s, e.g. 10ms");
+        }
+        String number = v.substring(0, v.length() - cut);
+        BigDecimal nanos;
+        try {
+            nanos = new BigDecimal(number).multiply(BigDecimal.valueOf(unit));
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(flag + " '" + value + "' is not a time: give a"
+                    + " number with ns, us, ms or s, e.g. 10ms");
+        }
+        if (nanos.signum() < 0) {
+            throw new IllegalArgumentException(flag + " '" + value + "' is negative");
+        }
+        if (nanos.compareTo(BigDecimal.valueOf(Long.MAX_VALUE)) > 0) {
+            throw new IllegalArgumentException(flag + " '" + value + "' is too long");
+        }
+        return Duration.ofNanos(nanos.longValue());
+    }
+
+    /** {@code TIME} or {@code MIN-MAX}: the shortest and longest delay. */
+    private static Duration[] parseLatency(String flag, String value) {
+        int dash = value.indexOf('-');
+        Duration min = parseDuration(flag, dash < 0 ? value : value.substring(0, dash));
+        Duration max = dash < 0 ? min : parseDuration(flag, value.substring(dash + 1));
+        if (max.compareTo(min) < 0) {
+            throw new IllegalArgumentException(flag + " '" + value + "': the range ends before"
+                    + " it starts");
+        }
+        return new Duration[] {min, max};
+    }
+
+    private static Path parsePath(String flag, String value) {
+        if (value.isEmpty()) {
+            throw new IllegalArgumentException(flag + " needs a path, got ''");
+        }
+        try {
+            return Path.of(value);
+        } catch (java.nio.file.InvalidPathException e) {
+            throw new IllegalArgumentException(flag + " '" + value + "' is not a path: "
+                    + e.getReason());
+        }
+    }
+}
