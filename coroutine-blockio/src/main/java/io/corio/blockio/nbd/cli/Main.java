@@ -1,6 +1,8 @@
 package io.corio.blockio.nbd.cli;
 
 import io.corio.blockio.BlockDriver;
+import io.corio.blockio.BlockSpec;
+import io.corio.blockio.CountingFilter;
 import io.corio.blockio.nbd.NbdServer;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -17,13 +19,13 @@ import java.util.concurrent.CountDownLatch;
  * {@code ./corio nbd}: serves one block device over NBD until killed.
  *
  * <pre>
- * ./corio nbd (--memory SIZE | --file PATH) [--latency DURATION] [--readonly] [--export NAME]
+ * ./corio nbd (--memory SIZE | --file PATH) [device options] [--export NAME]
  *             [--listen HOST:PORT|unix:PATH ...] [--budget SIZE]
  * </pre>
  *
- * The device flags ({@code --memory}, {@code --file}, {@code --latency}) are handed to
- * {@link DeviceFlags}; the rest are the server's. A bad flag or value prints a message naming it
- * and exits with status 2.
+ * The device flags ({@code --memory}, {@code --file}, {@code --latency}, {@code --readonly},
+ * ...) are {@link BlockSpec}'s; the rest are the server's. A bad flag or value prints a message
+ * naming it and exits with status 2.
  */
 public final class Main {
     /** Where the server listens when no {@code --listen} is given: NBD's IANA port. */
@@ -39,32 +41,45 @@ public final class Main {
     }
 
     /** A parsed command line. */
-    public record Options(DeviceFlags device, String export, List<String> listen, boolean readOnly,
-            long budget, boolean help) {}
+    public record Options(BlockSpec device, String export, List<String> listen, long budget,
+            boolean help) {}
 
     static final String USAGE = """
-            usage: ./corio nbd (--memory SIZE | --file PATH) [--latency DURATION] [--readonly]
-                               [--export NAME] [--listen HOST:PORT|unix:PATH ...] [--budget SIZE]
-              --memory SIZE       serve a sparse in-memory disk of SIZE bytes (K, M, G, T suffixes)
-              --file PATH         serve the file or block device at PATH
-              --latency DURATION  delay every request by DURATION (10ms, 1s, 500us): a slow backend
-              --readonly          refuse every write with EPERM and advertise the export read-only
-              --export NAME       the export's name (default ""; it is also the default export)
-              --listen ADDR       HOST:PORT or unix:PATH (repeatable; default %s)
-              --budget SIZE       bytes of requests one connection may have in flight (default %s)
-              --help              this text
-            """.formatted(DEFAULT_LISTEN, Sizes.format(NbdServer.DEFAULT_BUDGET));
+            usage: ./corio nbd (--memory SIZE | --file PATH) [device options] [--export NAME]
+                               [--listen HOST:PORT|unix:PATH ...] [--budget SIZE]
+            server:
+              --export NAME            the export's name (default ""; it is also the default export)
+              --listen ADDR            HOST:PORT or unix:PATH (repeatable; default %s)
+              --budget SIZE            bytes of requests one connection may have in flight
+                                       (default %s, at least %s)
+              --help                   this text
+            """.formatted(DEFAULT_LISTEN, Sizes.format(NbdServer.DEFAULT_BUDGET),
+                    Sizes.format(NbdServer.MIN_BUDGET)) + BlockSpec.USAGE;
 
-    /** Parses {@code args}; flags may be given as {@code --flag value} or {@code --flag=value}. */
+    /**
+     * Parses {@code args}: the device flags by {@link BlockSpec}, the server's here; flags may be
+     * given as {@code --flag value} or {@code --flag=value}.
+     */
     public static Options parse(String... args) throws UsageException {
-        DeviceFlags device = new DeviceFlags();
+        for (String a : args) {
+            if (a.equals("--help") || a.equals("-h")) {
+                return new Options(null, "", List.of(DEFAULT_LISTEN), NbdServer.DEFAULT_BUDGET, true);
+            }
+        }
+        BlockSpec.Parsed device;
+        try {
+            device = BlockSpec.parseKnown(List.of(args));
+        } catch (IllegalArgumentException e) {
+            throw new UsageException(e.getMessage());
+        }
+        List<String> rest = device.rest();
         String export = "";
         List<String> listen = new ArrayList<>();
-        boolean readOnly = false;
         long budget = NbdServer.DEFAULT_BUDGET;
-        boolean help = false;
-        for (int i = 0; i < args.length; i++) {
-            String arg = args[i];
+        boolean exportGiven = false;
+        boolean budgetGiven = false;
+        for (int i = 0; i < rest.size(); i++) {
+            String arg = rest.get(i);
             String flag = arg;
             String value = null;
             int eq = arg.indexOf('=');
@@ -73,41 +88,43 @@ public final class Main {
                 value = arg.substring(eq + 1);
             }
             switch (flag) {
-                case "-h", "--help" -> help = true;
-                case "--readonly" -> {
-                    if (value != null) {
-                        throw new UsageException("--readonly takes no value: '" + arg + "'");
-                    }
-                    readOnly = true;
-                }
-                case "--export", "--listen", "--budget", "--memory", "--file", "--latency" -> {
+                case "--export", "--listen", "--budget" -> {
                     if (value == null) {
-                        if (i + 1 >= args.length) {
+                        if (i + 1 >= rest.size()) {
                             throw new UsageException(flag + " needs a value");
                         }
-                        value = args[++i];
+                        value = rest.get(++i);
                     }
                     switch (flag) {
-                        case "--export" -> export = value;
+                        case "--export" -> {
+                            exportGiven = once(flag, exportGiven);
+                            export = value;
+                        }
                         case "--listen" -> {
                             address(value);
                             listen.add(value);
                         }
-                        case "--budget" -> budget = budget(value);
-                        default -> device.add(flag, value);
+                        default -> {
+                            budgetGiven = once(flag, budgetGiven);
+                            budget = budget(value);
+                        }
                     }
                 }
                 default -> throw new UsageException(arg.startsWith("-")
                         ? "unknown flag '" + arg + "'" : "unexpected argument '" + arg + "'");
             }
         }
-        if (!help) {
-            device.check();
-        }
         if (listen.isEmpty()) {
             listen.add(DEFAULT_LISTEN);
         }
-        return new Options(device, export, List.copyOf(listen), readOnly, budget, help);
+        return new Options(device.spec(), export, List.copyOf(listen), budget, false);
+    }
+
+    private static boolean once(String flag, boolean given) throws UsageException {
+        if (given) {
+            throw new UsageException(flag + " given twice");
+        }
+        return true;
     }
 
     /** {@code HOST:PORT} (IPv6 as {@code [ADDR]:PORT}) or {@code unix:PATH}. */
@@ -174,15 +191,12 @@ public final class Main {
         }
         BlockDriver driver;
         try {
-            driver = o.device().open(o.readOnly());
-        } catch (UsageException e) {
-            err.println("corio nbd: " + e.getMessage());
-            return 2;
+            driver = o.device().open();
         } catch (IOException | RuntimeException e) {
             err.println("corio nbd: cannot open the device: " + e.getMessage());
             return 1;
         }
-        NbdServer server = NbdServer.builder().export(o.export(), driver, o.device().describe())
+        NbdServer server = NbdServer.builder().export(o.export(), driver, "corio: " + o.device())
                 .budget(o.budget()).build();
         List<SocketAddress> bound = new ArrayList<>();
         try {
@@ -202,6 +216,9 @@ public final class Main {
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             server.close(); // lets requests in flight finish
+            if (driver instanceof CountingFilter counting) {
+                err.println("corio nbd: " + counting.counts());
+            }
             driver.close();
             stopped.countDown();
         }));
@@ -222,9 +239,8 @@ public final class Main {
     /** The startup text: what is served where, and the commands that reach it. */
     static String howToConnect(Options o, BlockDriver driver, List<SocketAddress> bound) {
         StringBuilder sb = new StringBuilder();
-        sb.append("corio nbd: serving ").append(o.device().describe()).append(", ")
-                .append(Sizes.format(driver.length())).append(driver.readOnly() ? ", read-only" : "")
-                .append(", as export '").append(o.export()).append("' (budget ")
+        sb.append("corio nbd: serving ").append(o.device()).append(", as export '")
+                .append(o.export()).append("' (budget ")
                 .append(Sizes.format(o.budget())).append(" per connection)\n");
         String name = URLEncoder.encode(o.export(), StandardCharsets.UTF_8).replace("+", "%20");
         for (SocketAddress a : bound) {

@@ -1,8 +1,8 @@
 package io.corio.blockio.nbd.cli;
 
 /**
- * Sizes and durations on the command line: {@code 4096}, {@code 64K}, {@code 1G}, {@code 2TiB}
- * (binary); {@code 10ms}, {@code 500us}, {@code 1s}, {@code 0}.
+ * Byte sizes of the server's flags ({@code --budget}): {@code 4096}, {@code 64K}, {@code 1G},
+ * {@code 2TiB}, binary. The device flags' sizes are {@code BlockSpec}'s.
  */
 final class Sizes {
     private Sizes() {}
@@ -61,45 +61,5 @@ final class Sizes {
             }
         }
         return n + " bytes";
-    }
-
-    /**
-     * Parses a duration: a whole number followed by {@code ns}, {@code us}, {@code ms} or
-     * {@code s} ({@code 0} alone is allowed).
-     *
-     * @throws IllegalArgumentException with a message saying what is wrong
-     */
-    static java.time.Duration duration(String s) {
-        String t = s.strip().toLowerCase();
-        if (t.equals("0")) {
-            return java.time.Duration.ZERO;
-        }
-        java.util.concurrent.TimeUnit unit;
-        int cut;
-        if (t.endsWith("ns")) {
-            unit = java.util.concurrent.TimeUnit.NANOSECONDS;
-            cut = 2;
-        } else if (t.endsWith("us")) {
-            unit = java.util.concurrent.TimeUnit.MICROSECONDS;
-            cut = 2;
-        } else if (t.endsWith("ms")) {
-            unit = java.util.concurrent.TimeUnit.MILLISECONDS;
-            cut = 2;
-        } else if (t.endsWith("s")) {
-            unit = java.util.concurrent.TimeUnit.SECONDS;
-            cut = 1;
-        } else {
-            throw new IllegalArgumentException("not a duration (expected a number with ns, us, ms or s)");
-        }
-        long n;
-        try {
-            n = Long.parseLong(t.substring(0, t.length() - cut));
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException("not a duration (expected a number with ns, us, ms or s)");
-        }
-        if (n < 0) {
-            throw new IllegalArgumentException("a duration cannot be negative");
-        }
-        return java.time.Duration.ofNanos(unit.toNanos(n));
     }
 }
