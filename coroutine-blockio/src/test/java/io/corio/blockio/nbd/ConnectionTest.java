@@ -156,6 +156,25 @@ class ConnectionTest {
     }
 
     @Test
+    void aFuaWriteOnOneConnectionIsSeenOnAnother() throws Exception {
+        NbdClient a = f.connect("disk");
+        NbdClient b = f.connect("disk");
+        assertTrue((a.transmissionFlags() & FLAG_CAN_MULTI_CONN) != 0);
+        ByteBuffer data = Fixture.pattern(8192, 12);
+        f.co(() -> {
+            a.write(8192, data.duplicate(), io.corio.blockio.BlockDriver.FUA);
+            return null;
+        });
+        byte[] seen = f.co(() -> {
+            ByteBuffer buf = ByteBuffer.allocate(8192);
+            b.read(8192, buf);
+            return buf.array();
+        });
+        assertArrayEquals(data.array(), seen);
+        assertEquals(1, disk.fuaWrites.get());
+    }
+
+    @Test
     void unixDomainSocket(@TempDir Path dir) throws Exception {
         UnixDomainSocketAddress where = UnixDomainSocketAddress.of(dir.resolve("nbd.sock"));
         assertEquals(where, f.server.listen(where));

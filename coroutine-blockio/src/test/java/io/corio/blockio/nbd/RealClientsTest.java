@@ -202,6 +202,32 @@ class RealClientsTest {
         assertEquals(8 << 20, Long.parseLong(read.group(1)), "every block read back and verified");
     }
 
+    @Test
+    void aFileExportWrittenByQemuIoLandsInTheFile() throws Exception {
+        Tools.require("qemu-io", "qemu-utils");
+        Path image = dir.resolve("disk.img");
+        BlockDriver.createFile(image, 16 << 20);
+        try (BlockDriver file = BlockDriver.file(image);
+                Fixture g = new Fixture(NbdServer.builder().export("f", file))) {
+            Tools.run("qemu-io", "-f", "raw", "-c", "write -P 0x5a 1M 256k", "-c", "write -f -P 0xa5 3M 4k",
+                    "-c", "flush", g.uri("f")).ok();
+            byte[] onDisk = Files.readAllBytes(image);
+            assertArrayEquals(filled(256 << 10, 0x5a), java.util.Arrays.copyOfRange(onDisk, 1 << 20, (1 << 20) + (256 << 10)));
+            assertArrayEquals(filled(4096, 0xa5), java.util.Arrays.copyOfRange(onDisk, 3 << 20, (3 << 20) + 4096));
+            assertArrayEquals(new byte[1 << 20], java.util.Arrays.copyOfRange(onDisk, 0, 1 << 20));
+        }
+    }
+
+    @Test
+    void nbdinfoOverAUnixSocket() throws Exception {
+        Tools.require("nbdinfo", "libnbd-bin");
+        Path sock = dir.resolve("nbd.sock");
+        f.server.listen(java.net.UnixDomainSocketAddress.of(sock));
+        String out = Tools.run("nbdinfo", "nbd+unix:///ro?socket=" + sock).ok().output();
+        assertTrue(out.contains("export-size: 1048576"), out);
+        assertTrue(out.contains("is_read_only: true"), out);
+    }
+
     static String sha256(Path p) throws Exception {
         MessageDigest md = MessageDigest.getInstance("SHA-256");
         try (var in = Files.newInputStream(p)) {
