@@ -38,7 +38,7 @@ final class Handshake {
     private final WireIn in;
     private final Sender out;
     private final Map<String, Export> exports; // in the order added
-    private boolean structured;
+    private boolean structured; // reader coroutine only, like everything here
     private Export metaExport; // the export of the last SET_META_CONTEXT that selected base:allocation
 
     Handshake(String name, WireIn in, Sender out, Map<String, Export> exports) {

@@ -113,6 +113,7 @@ final class Session {
 
     /** The reader loop of the transmission phase; returns on DISC or end of stream. */
     private void readRequests(Transmission t) throws IOException {
+        assert ctx.inContext() : name + " reader outside its context";
         while (!in.atEnd()) {
             TransmissionCodec.Header h = TransmissionCodec.readHeader(in);
             if (h.type() == CMD_DISC) {
@@ -152,6 +153,7 @@ final class Session {
 
     /** Waits for every request in flight, then closes the connection and the context. */
     private void end() {
+        assert ctx.inContext() : name + " ends outside its context";
         budget.acquire(budget.capacity());
         close();
         onEnd.run();
