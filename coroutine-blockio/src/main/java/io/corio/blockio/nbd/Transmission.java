@@ -1,0 +1,244 @@
+package io.corio.blockio.nbd;
+
+import static io.corio.blockio.nbd.NbdProto.*;
+
+import io.corio.blockio.BlockDriver;
+import io.corio.blockio.BlockError;
+import io.corio.blockio.BlockException;
+import io.corio.blockio.Extent;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Runs one request against an export's driver and sends its reply: the transmission phase of
+ * one connection, minus the reading. Called by each request's own coroutine, many at once; it
+ * keeps no state between requests, so it needs no lock (the {@link Sender} serializes replies).
+ *
+ * <p>Checks come before any I/O, in this order: command flags (EINVAL), read-only export
+ * (EPERM), range (EINVAL, or ENOSPC for WRITE and WRITE_ZEROES past the end, as proto.md asks),
+ * length limits (EINVAL). A driver failure is sent with its errno; a driver that throws
+ * anything else gets EIO and a log line: client input never kills the server.
+ *
+ * <p>With structured replies a READ sends holes as OFFSET_HOLE chunks and the rest as
+ * OFFSET_DATA (see {@link SparseRead}; with NBD_CMD_FLAG_DF one OFFSET_DATA chunk), and errors
+ * as ERROR chunks with a message. Everything is read before the first chunk goes out, so a
+ * reply is never cut short by a late error.
+ */
+final class Transmission {
+    private static final Logger log = LoggerFactory.getLogger(Transmission.class);
+
+    /** The most descriptors sent in one BLOCK_STATUS reply; the client asks again for the rest. */
+    static final int MAX_DESCRIPTORS = 8192;
+
+    /** A request refused before it reached the driver. */
+    private static final class Refused extends Exception {
+        final int error;
+
+        Refused(BlockError error, String message) {
+            super(message, null, false, false);
+            this.error = error.errno();
+        }
+    }
+
+    private final String name;
+    private final Sender out;
+    private final BlockDriver driver;
+    private final long size;
+    private final boolean structured;
+    private final boolean baseAllocation;
+
+    Transmission(String name, Sender out, Handshake.Result agreed) {
+        this.name = name;
+        this.out = out;
+        this.driver = agreed.export().driver();
+        this.size = driver.length();
+        this.structured = agreed.structured();
+        this.baseAllocation = agreed.baseAllocation();
+    }
+
+    /** Serves {@code r} and sends its reply; never throws for anything the client sent. */
+    void serve(Request r) {
+        try {
+            switch (r) {
+                case Request.Read x -> read(x);
+                case Request.Write x -> {
+                    check(r, CMD_FLAG_FUA, true);
+                    checkWriteRange(x.offset(), x.data().remaining());
+                    if (x.data().hasRemaining()) {
+                        driver.write(x.offset(), x.data(), fua(r));
+                    }
+                    ok(r);
+                }
+                case Request.Flush x -> {
+                    check(r, CMD_FLAG_FUA, false);
+                    if (x.offset() != 0 || x.length() != 0) {
+                        throw new Refused(BlockError.EINVAL, "NBD_CMD_FLUSH with offset " + x.offset()
+                                + " and length " + x.length() + "; both must be 0");
+                    }
+                    driver.flush();
+                    ok(r);
+                }
+                case Request.Trim x -> {
+                    check(r, CMD_FLAG_FUA, true);
+                    checkRange(x.offset(), x.length());
+                    if (x.length() > 0) {
+                        driver.discard(x.offset(), x.length());
+                        if (fua(r) != 0) {
+                            driver.flush();
+                        }
+                    }
+                    ok(r);
+                }
+                case Request.Cache x -> {
+                    check(r, CMD_FLAG_FUA, false);
+                    checkRange(x.offset(), x.length());
+                    ok(r); // a hint; our drivers have no cache to fill
+                }
+                case Request.WriteZeroes x -> writeZeroes(x);
+                case Request.BlockStatus x -> blockStatus(x);
+                case Request.Disconnect x -> throw new AssertionError("the reader handles NBD_CMD_DISC");
+                case Request.Unknown x -> throw new Refused(BlockError.EINVAL, "unknown command " + x.type());
+            }
+        } catch (Refused e) {
+            fail(r, e.error, e.getMessage());
+        } catch (BlockException e) {
+            fail(r, e.error().errno(), e.getMessage());
+        } catch (RuntimeException e) {
+            log.error("{}: {} failed in the driver", name, r, e);
+            fail(r, BlockError.EIO.errno(), "internal error: " + e);
+        }
+    }
+
+    private void read(Request.Read r) throws Refused, BlockException {
+        check(r, CMD_FLAG_FUA | (structured ? CMD_FLAG_DF : 0), false);
+        checkRange(r.offset(), r.length());
+        if (r.length() > MAX_PAYLOAD) {
+            throw new Refused(BlockError.EINVAL, "NBD_CMD_READ of " + r.length()
+                    + " bytes; the most is " + MAX_PAYLOAD);
+        }
+        int length = (int) r.length();
+        ByteBuffer data = ByteBuffer.allocate(length);
+        if (!structured) {
+            if (length > 0) {
+                driver.read(r.offset(), data);
+            }
+            out.send(TransmissionCodec.encode(new Reply.Simple(r.handle(), 0, data.flip())));
+            return;
+        }
+        List<Reply.Chunk> chunks;
+        if (length == 0) {
+            chunks = List.of(new Reply.None(r.handle()));
+        } else if ((r.flags() & CMD_FLAG_DF) != 0) { // one content chunk, zeroes included
+            driver.read(r.offset(), data);
+            chunks = List.of(new Reply.OffsetData(r.handle(), true, r.offset(), data.flip()));
+        } else {
+            chunks = SparseRead.read(driver, name, r.handle(), r.offset(), data);
+        }
+        List<ByteBuffer> bufs = new ArrayList<>();
+        for (Reply.Chunk c : chunks) {
+            bufs.addAll(List.of(TransmissionCodec.encode(c)));
+        }
+        out.send(bufs.toArray(ByteBuffer[]::new));
+    }
+
+    private void writeZeroes(Request.WriteZeroes r) throws Refused, BlockException {
+        check(r, CMD_FLAG_FUA | CMD_FLAG_NO_HOLE | CMD_FLAG_FAST_ZERO, true);
+        checkWriteRange(r.offset(), r.length());
+        boolean fast = (r.flags() & CMD_FLAG_FAST_ZERO) != 0;
+        if (fast && !driver.canFastZero()) {
+            throw new Refused(BlockError.ENOTSUP, "zeroing is not fast on this export");
+        }
+        int flags = fua(r) | ((r.flags() & CMD_FLAG_NO_HOLE) != 0 ? 0 : BlockDriver.MAY_TRIM)
+                | (fast ? BlockDriver.FAST_ZERO : 0);
+        if (r.length() > 0) {
+            driver.writeZeroes(r.offset(), r.length(), flags);
+        }
+        ok(r);
+    }
+
+    private void blockStatus(Request.BlockStatus r) throws Refused, BlockException {
+        check(r, CMD_FLAG_FUA | CMD_FLAG_REQ_ONE, false);
+        if (!baseAllocation) {
+            throw new Refused(BlockError.EINVAL,
+                    "NBD_CMD_BLOCK_STATUS without base:allocation selected by NBD_OPT_SET_META_CONTEXT");
+        }
+        checkRange(r.offset(), r.length());
+        if (r.length() == 0) {
+            throw new Refused(BlockError.EINVAL, "NBD_CMD_BLOCK_STATUS of length 0");
+        }
+        boolean one = (r.flags() & CMD_FLAG_REQ_ONE) != 0;
+        List<Reply.Descriptor> ds = new ArrayList<>();
+        long at = r.offset();
+        for (Extent e : driver.blockStatus(r.offset(), r.length())) {
+            if (e.offset() != at || e.end() > r.offset() + r.length()) {
+                throw new BlockException(BlockError.EIO, "the driver's block status " + e
+                        + " does not continue at " + at);
+            }
+            if (!ds.isEmpty() && ds.getLast().status() == e.flags()) {
+                Reply.Descriptor last = ds.removeLast();
+                ds.add(new Reply.Descriptor(last.length() + e.length(), e.flags()));
+            } else if (ds.size() == MAX_DESCRIPTORS || (one && !ds.isEmpty())) {
+                break;
+            } else {
+                ds.add(new Reply.Descriptor(e.length(), e.flags()));
+            }
+            at = e.end();
+        }
+        if (ds.isEmpty()) {
+            throw new BlockException(BlockError.EIO, "the driver answered block status with no extent");
+        }
+        out.send(TransmissionCodec.encode(new Reply.BlockStatus(r.handle(), true,
+                Handshake.BASE_ALLOCATION_ID, ds)));
+    }
+
+    // ------------------------------------------------------------------ checks
+
+    /** Refuses flags outside {@code allowed}, and modifications of a read-only export. */
+    private void check(Request r, int allowed, boolean modifies) throws Refused {
+        int bad = r.flags() & ~allowed;
+        if (bad != 0) {
+            throw new Refused(BlockError.EINVAL, "command flags 0x" + Integer.toHexString(bad)
+                    + " are not valid for this command");
+        }
+        if (modifies && driver.readOnly()) {
+            throw new Refused(BlockError.EPERM, "the export is read-only");
+        }
+    }
+
+    private void checkRange(long offset, long length) throws Refused {
+        if (offset < 0 || offset > size || length > size - offset) {
+            throw new Refused(BlockError.EINVAL, outOfRange(offset, length));
+        }
+    }
+
+    private void checkWriteRange(long offset, long length) throws Refused {
+        if (offset < 0 || offset > size || length > size - offset) {
+            throw new Refused(BlockError.ENOSPC, outOfRange(offset, length));
+        }
+    }
+
+    private String outOfRange(long offset, long length) {
+        return "range " + Long.toUnsignedString(offset) + "+" + length + " is past the end of the "
+                + size + "-byte export";
+    }
+
+    private static int fua(Request r) {
+        return (r.flags() & CMD_FLAG_FUA) != 0 ? BlockDriver.FUA : 0;
+    }
+
+    // ------------------------------------------------------------------ replies
+
+    private void ok(Request r) {
+        out.send(TransmissionCodec.encode(new Reply.Simple(r.handle(), 0, null)));
+    }
+
+    private void fail(Request r, int error, String message) {
+        log.debug("{}: {} -> {} ({})", name, r, errorName(error), message);
+        Reply reply = structured ? new Reply.Error(r.handle(), true, error, message)
+                : new Reply.Simple(r.handle(), error, null);
+        out.send(TransmissionCodec.encode(reply));
+    }
+}
