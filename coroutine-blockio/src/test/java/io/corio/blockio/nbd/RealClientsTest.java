@@ -128,7 +128,7 @@ class RealClientsTest {
     @Test
     void nbdinfoJsonShowsTheAdvertisedFlags() throws Exception {
         Tools.require("nbdinfo", "libnbd-bin");
-        String json = Tools.run("nbdinfo", "--json", uri).ok().output();
+        String json = Tools.run("nbdinfo", "--json", "--content", uri).ok().output();
         for (String flag : List.of("can_flush", "can_fua", "can_trim", "can_zero", "can_fast_zero",
                 "can_df", "can_multi_conn", "can_cache", "structured")) {
             assertTrue(json.matches("(?s).*\"" + flag + "\": true.*"), flag + " in " + json);
@@ -137,6 +137,7 @@ class RealClientsTest {
         assertTrue(json.contains("\"export-size\": " + SIZE), json);
         assertTrue(json.contains("\"description\": \"corio memory disk\""), json);
         assertTrue(json.contains("\"base:allocation\""), json);
+        assertTrue(json.contains("\"content\": "), "--content read the first sectors: " + json);
         String ro = Tools.run("nbdinfo", "--json", f.uri("ro")).ok().output();
         assertTrue(ro.contains("\"is_read_only\": true"), ro);
         String list = Tools.run("nbdinfo", "--list", uri).ok().output();
@@ -187,19 +188,30 @@ class RealClientsTest {
     }
 
     @Test
-    void fioRandomWritesWithCrc32cVerify() throws Exception {
+    void fioRandomWritesWithCrc32cVerifyOverTwoConnections() throws Exception {
         Tools.require("fio", "fio");
         Path json = dir.resolve("fio.json");
+        // two jobs, each its own NBD connection, on neighbouring 8 MiB regions
         Tools.Run r = Tools.run(dir, "fio", "--name=verify", "--ioengine=nbd", "--uri=" + uri,
-                "--rw=randwrite", "--bs=4k", "--size=8M", "--iodepth=32", "--verify=crc32c",
-                "--verify_fatal=1", "--output-format=json", "--output=" + json).ok();
+                "--rw=randwrite", "--bs=4k", "--size=8M", "--iodepth=32", "--numjobs=2",
+                "--offset_increment=8M", "--verify=crc32c", "--verify_fatal=1",
+                "--output-format=json", "--output=" + json).ok();
         String out = Files.readString(json);
-        assertTrue(out.contains("\"error\" : 0"), r.output() + out);
-        Matcher written = Pattern.compile("\"write\" : \\{\\s*\"io_bytes\" : (\\d+)").matcher(out);
-        Matcher read = Pattern.compile("\"read\" : \\{\\s*\"io_bytes\" : (\\d+)").matcher(out);
-        assertTrue(written.find() && read.find(), out);
-        assertEquals(8 << 20, Long.parseLong(written.group(1)));
-        assertEquals(8 << 20, Long.parseLong(read.group(1)), "every block read back and verified");
+        Matcher errors = Pattern.compile("\"error\" : (\\d+)").matcher(out);
+        int jobs = 0;
+        while (errors.find()) {
+            assertEquals("0", errors.group(1), r.output() + out);
+            jobs++;
+        }
+        assertEquals(2, jobs, out);
+        for (String op : List.of("write", "read")) {
+            Matcher bytes = Pattern.compile("\"" + op + "\" : \\{\\s*\"io_bytes\" : (\\d+)").matcher(out);
+            for (int job = 0; job < 2; job++) {
+                assertTrue(bytes.find(), op + " of job " + job + " in " + out);
+                assertEquals(8 << 20, Long.parseLong(bytes.group(1)), op + " bytes of job " + job
+                        + (op.equals("read") ? ": every block read back and verified" : ""));
+            }
+        }
     }
 
     @Test
