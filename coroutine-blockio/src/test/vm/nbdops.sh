@@ -1,7 +1,8 @@
 # Block I/O through the Linux kernel's NBD client (module nbd, attached by nbd-client) on corio
 # exports, run inside the guest of tools/linux-vm by KernelClientTest. The test prepends
 # EXPORTS="NAME:DEVICE:SIZE:CONNECTIONS:HOSTSUM ..." (raw block tests; HOSTSUM is the sha256 of
-# the 2 MiB the host wrote at 16 MiB before the guest booted) and FS="NAME:DEVICE", an export
+# the 2 MiB the host wrote at 16 MiB before the guest booted; with more than one connection the
+# guest needs two CPUs, to write on two at once) and FS="NAME:DEVICE", an export
 # the host formatted as ext4, to mount, fill, remount and trim.
 # Prints "ok NAME" or "FAIL NAME: output" per step and "result KEY VALUE" lines for the host to
 # check, and exits with the number of failed steps.
@@ -63,6 +64,18 @@ t_discard() { # the first of the host's 2 MiB
     head -c $MIB /dev/zero | cmp - /tmp/trimmed
 }
 t_kept() { get "$dev" 17 1 /tmp/kept iflag=direct && tail -c $MIB /tmp/host | cmp - /tmp/kept; }
+t_multi() { # with two CPUs, blk-mq sends each CPU's requests on its own connection
+  expect 2 nproc && dd if=/dev/urandom of=/tmp/multi bs=1M count=8 2>/dev/null &&
+    head -c $((4 * MIB)) /tmp/multi > /tmp/multi.0 && tail -c $((4 * MIB)) /tmp/multi > /tmp/multi.1 || return 1
+  taskset 1 dd if=/tmp/multi.0 of="$dev" bs=1M seek=24 oflag=direct conv=notrunc 2>/tmp/multi.0.err &
+  p0=$!
+  taskset 2 dd if=/tmp/multi.1 of="$dev" bs=1M seek=28 oflag=direct conv=notrunc 2>/tmp/multi.1.err &
+  p1=$!
+  wait $p0; r0=$?
+  wait $p1; r1=$?
+  [ $r0 = 0 ] && [ $r1 = 0 ] || { cat /tmp/multi.*.err; return 1; }
+  get "$dev" 24 8 /tmp/multi.back iflag=direct && cmp /tmp/multi /tmp/multi.back
+}
 t_disconnect() { nbd-client -d "$dev" && expect 0 blockdev --getsize64 "$dev"; }
 
 t_fs_mount() { mkdir -p /mnt/fs && mount -t ext4 "$dev" /mnt/fs; }
@@ -91,6 +104,10 @@ for e in $EXPORTS; do
   done
   echo "result $name-data $(sum /tmp/data)"
   echo "result $name-tail $(sum /tmp/tail)"
+  if [ "$conns" -gt 1 ]; then
+    step "$name multi" t_multi
+    echo "result $name-multi $(sum /tmp/multi)"
+  fi
   step "$name disconnect" t_disconnect
 done
 

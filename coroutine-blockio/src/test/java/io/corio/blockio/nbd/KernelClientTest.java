@@ -9,6 +9,7 @@ import io.corio.blockio.BlockDriver;
 import io.corio.blockio.BlockException;
 import io.corio.blockio.CountingFilter;
 import io.corio.blockio.Extent;
+import io.corio.core.AioContext;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -16,10 +17,13 @@ import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashSet;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -34,7 +38,8 @@ import org.junit.jupiter.api.io.TempDir;
  * corio's exports with {@code nbd-client} (a memory disk over two connections, a file over one)
  * and runs {@code src/test/vm/nbdops.sh}: the device size, reading what the host wrote, 8 MiB
  * written through the page cache and read back with {@code O_DIRECT} and cold, the last block,
- * {@code blkdiscard}, flushes, disconnecting. A third export, a file the host formatted as ext4,
+ * {@code blkdiscard}, flushes, disconnecting; with two CPUs in the guest, two writers at once
+ * go out on both connections of the memory disk. A third export, a file the host formatted as ext4,
  * is mounted by the kernel's ext4 (journal commits as FLUSH and FUA writes), filled, remounted
  * cold and trimmed with {@code fstrim}. The guest reports each step; the host then checks the
  * bytes in the memory driver and in the files ({@code e2fsck -fn} and {@code debugfs} for the
@@ -65,14 +70,27 @@ class KernelClientTest {
     }
 
     /** One export as the guest uses it, and what the host checks afterwards. */
-    private record Disk(String name, String device, long size, int connections, CountingFilter driver) {}
+    private record Disk(String name, String device, long size, int connections, Observed observed,
+            CountingFilter driver) {
+        Disk(String name, String device, int connections, BlockDriver inner) {
+            this(name, device, inner.length(), connections, new Observed(inner));
+        }
 
-    /** Counts the writes that came with FUA, and passes everything on. */
-    private static final class FuaCounter implements BlockDriver {
+        private Disk(String name, String device, long size, int connections, Observed observed) {
+            this(name, device, size, connections, observed, BlockDriver.counting(observed));
+        }
+    }
+
+    /**
+     * Passes everything on, and notes the writes that came with FUA and the contexts (each
+     * server connection has its own) that wrote.
+     */
+    private static final class Observed implements BlockDriver {
         final BlockDriver inner;
         final AtomicLong fuaWrites = new AtomicLong();
+        final Set<AioContext> writers = ConcurrentHashMap.newKeySet();
 
-        FuaCounter(BlockDriver inner) {
+        Observed(BlockDriver inner) {
             this.inner = inner;
         }
 
@@ -94,6 +112,7 @@ class KernelClientTest {
 
         @Override
         public void write(long offset, ByteBuffer src, int flags) throws BlockException {
+            writers.add(AioContext.current());
             if ((flags & FUA) != 0) {
                 fuaWrites.incrementAndGet();
             }
@@ -109,19 +128,17 @@ class KernelClientTest {
         Path image = dir.resolve("fs.img");
         BlockDriver.createFile(image, 64 * MIB);
         Tools.run(Tools.find("mkfs.ext4").toString(), "-q", "-F", "-b", "4096", "-L", "corio", image.toString()).ok();
-        FuaCounter fsFua = new FuaCounter(BlockDriver.file(image));
-        CountingFilter fs = BlockDriver.counting(fsFua);
+        Disk fs = new Disk("fs", "/dev/nbd2", 1, BlockDriver.file(image));
         Map<String, Disk> disks = new LinkedHashMap<>();
-        for (Disk d : List.of(
-                new Disk("mem", "/dev/nbd0", 64 * MIB, 2, BlockDriver.counting(BlockDriver.memory(64 * MIB))),
-                new Disk("file", "/dev/nbd1", 32 * MIB, 1, BlockDriver.counting(BlockDriver.file(file))))) {
+        for (Disk d : List.of(new Disk("mem", "/dev/nbd0", 2, BlockDriver.memory(64 * MIB)),
+                new Disk("file", "/dev/nbd1", 1, BlockDriver.file(file)))) {
             disks.put(d.name(), d);
         }
         resources.addAll(disks.values().stream().map(Disk::driver).toList());
-        resources.add(fs);
+        resources.add(fs.driver());
         NbdServer.Builder builder = NbdServer.builder();
         disks.values().forEach(d -> builder.export(d.name(), d.driver()));
-        builder.export("fs", fs);
+        builder.export(fs.name(), fs.driver());
         Fixture f = new Fixture(builder);
         resources.add(f); // closed first, then the drivers
 
@@ -138,8 +155,8 @@ class KernelClientTest {
                     Integer.toString(d.connections()), sha256(host)));
         }
         Path guest = dir.resolve("guest.sh");
-        Files.writeString(guest, "EXPORTS='" + exports.toString().strip() + "'\nFS=fs:/dev/nbd2\n"
-                + Files.readString(SCRIPT));
+        Files.writeString(guest, "EXPORTS='" + exports.toString().strip() + "'\n"
+                + "FS=" + fs.name() + ":" + fs.device() + "\n" + Files.readString(SCRIPT));
         String console = runVm(f.port(), guest, nbdClient);
 
         Matcher failed = Pattern.compile("(?m)^FAIL .*$").matcher(console);
@@ -151,7 +168,7 @@ class KernelClientTest {
         assertEquals("0", result(console, "fails"), console);
         for (Disk d : disks.values()) {
             assertTrue(console.contains("ok " + d.name() + " disconnect"), console);
-            checkOnHost(f, d, host, result(console, d.name() + "-data"), result(console, d.name() + "-tail"));
+            checkOnHost(f, d, host, console);
         }
         // and the file driver wrote through to the file itself
         byte[] onDisk = Files.readAllBytes(file);
@@ -165,11 +182,11 @@ class KernelClientTest {
         Path dumped = dir.resolve("data.out");
         Tools.run(Tools.find("debugfs").toString(), "-R", "dump /data " + dumped, image.toString()).ok();
         assertEquals(result(console, "fs-data"), sha256(Files.readAllBytes(dumped)), "/data in the ext4 image");
-        CountingFilter.Counts counts = fs.counts();
-        String all = "fs: " + counts + "; FUA writes " + fsFua.fuaWrites.get();
+        CountingFilter.Counts counts = fs.driver().counts();
+        String all = "fs: " + counts + "; FUA writes " + fs.observed().fuaWrites.get();
         assertEquals(0, errors(counts), all);
         assertTrue(counts.flush().requests() > 0, all);
-        assertTrue(fsFua.fuaWrites.get() > 0, all);
+        assertTrue(fs.observed().fuaWrites.get() > 0, all);
         assertTrue(counts.discard().bytes() >= 8 * MIB, all); // at least the freed scratch file
     }
 
@@ -179,9 +196,20 @@ class KernelClientTest {
     }
 
     /** What the guest's requests left in a driver, and what reached it. */
-    private static void checkOnHost(Fixture f, Disk d, byte[] host, String dataSum, String tailSum) throws Exception {
-        assertEquals(dataSum, sha256(read(f, d.driver(), 4 * MIB, 8 * MIB)), d.name() + ": the 8 MiB at 4 MiB");
-        assertEquals(tailSum, sha256(read(f, d.driver(), d.size() - 4096, 4096)), d.name() + ": the last block");
+    private static void checkOnHost(Fixture f, Disk d, byte[] host, String console) throws Exception {
+        assertEquals(result(console, d.name() + "-data"), sha256(read(f, d.driver(), 4 * MIB, 8 * MIB)),
+                d.name() + ": the 8 MiB at 4 MiB");
+        assertEquals(result(console, d.name() + "-tail"), sha256(read(f, d.driver(), d.size() - 4096, 4096)),
+                d.name() + ": the last block");
+        long multi = 0;
+        if (d.connections() > 1) { // two writers at once, one per CPU and so one per connection
+            multi = 8 * MIB;
+            assertEquals(result(console, d.name() + "-multi"), sha256(read(f, d.driver(), 24 * MIB, 8 * MIB)),
+                    d.name() + ": the 8 MiB at 24 MiB");
+            Set<AioContext> connections = new HashSet<>(d.observed().writers);
+            connections.remove(f.ctx); // the host's own write
+            assertEquals(d.connections(), connections.size(), d.name() + ": connections that wrote " + connections);
+        }
         assertArrayEquals(new byte[MIB], read(f, d.driver(), 16 * MIB, MIB), d.name() + ": discarded");
         assertArrayEquals(Arrays.copyOfRange(host, MIB, 2 * MIB), read(f, d.driver(), 17 * MIB, MIB),
                 d.name() + ": kept next to the discard");
@@ -190,8 +218,9 @@ class KernelClientTest {
         assertEquals(0, errors(counts), all);
         assertEquals(MIB, counts.discard().bytes(), all);
         assertTrue(counts.flush().requests() > 0, all); // the fsync of the buffered write
-        // the host's 2 MiB, then exactly what the guest wrote: its 8 MiB and the last block
-        assertEquals(2 * MIB + 8 * MIB + 4096, counts.write().bytes(), all);
+        // the host's 2 MiB, then exactly what the guest wrote: 8 MiB, the last block, 8 MiB more
+        // with several connections
+        assertEquals(2 * MIB + 8 * MIB + 4096 + multi, counts.write().bytes(), all);
     }
 
     private static byte[] read(Fixture f, BlockDriver driver, long offset, int length) throws Exception {
@@ -219,7 +248,7 @@ class KernelClientTest {
     private static String runVm(int port, Path guest, Path nbdClient) throws Exception {
         Process vm = new ProcessBuilder(VM.toString(), "run", "--port", Integer.toString(port),
                 "--guest-port", Integer.toString(GUEST_PORT), "--modules", MODULES, "--tool", nbdClient.toString(),
-                "--script", guest.toString(), "--timeout", "150")
+                "--cpus", "2", "--script", guest.toString(), "--timeout", "150")
                 .redirectErrorStream(true).start();
         vm.getOutputStream().close();
         String console = new String(vm.getInputStream().readAllBytes(), StandardCharsets.UTF_8).replace("\r", "");
