@@ -22,7 +22,10 @@ import org.openjdk.jmh.annotations.Warmup;
  *   <li>{@link #callbacks}: WorkerPool submissions with post-ops back on a context's loop;
  *   <li>{@link #futures}: CompletableFuture chains on a fixed executor;
  *   <li>{@link #platformThreads}, {@link #virtualThreads}: a new thread per request (platform
- *       threads capped at {@link ThreadStyle#PLATFORM_CAP} in flight).
+ *       threads capped at {@link ThreadStyle#PLATFORM_CAP} in flight);
+ *   <li>{@link #kotlinIo}, {@link #kotlinVirtual}: kotlinx.coroutines, a coroutine per request
+ *       on a single-threaded dispatcher, steps in {@code withContext(Dispatchers.IO)} or on
+ *       virtual threads ({@link KotlinStyle}).
  * </ul>
  * One invocation issues requests for {@link #WINDOW_NANOS} and then waits for those in
  * flight, so each starts from an empty pipeline: a burst of {@code concurrency} submissions.
@@ -69,6 +72,16 @@ public class PipelineBench {
 
     @Benchmark
     public void virtualThreads(Subject.Plain s, Subject.Load load, Subject.Requests n) {
+        run(s, load, n);
+    }
+
+    @Benchmark
+    public void kotlinIo(Subject.Plain s, Subject.Load load, Subject.Requests n) {
+        run(s, load, n);
+    }
+
+    @Benchmark
+    public void kotlinVirtual(Subject.Plain s, Subject.Load load, Subject.Requests n) {
         run(s, load, n);
     }
 }

@@ -58,4 +58,14 @@ public class PipelineLatencyBench {
     public void virtualThreads(Subject.Plain s, Subject.Load load) {
         Driver.probe(s.style, load.steps, PROBE_ID);
     }
+
+    @Benchmark
+    public void kotlinIo(Subject.Plain s, Subject.Load load) {
+        Driver.probe(s.style, load.steps, PROBE_ID);
+    }
+
+    @Benchmark
+    public void kotlinVirtual(Subject.Plain s, Subject.Load load) {
+        Driver.probe(s.style, load.steps, PROBE_ID);
+    }
 }

@@ -23,7 +23,7 @@ public interface Style extends AutoCloseable {
 
     /** Every style, by id. */
     List<String> ALL = List.of("corio-blocking", "corio-in-worker", "callbacks", "futures",
-            "platform-threads", "virtual-threads");
+            "platform-threads", "virtual-threads", "kotlin-io", "kotlin-virtual");
 
     /**
      * Starts request {@code r} and returns; {@code done} is called exactly once, on any
@@ -57,6 +57,8 @@ public interface Style extends AutoCloseable {
             case "futures" -> new FutureStyle(steps, stepNanos);
             case "platform-threads" -> new ThreadStyle(false, steps, stepNanos);
             case "virtual-threads" -> new ThreadStyle(true, steps, stepNanos);
+            case "kotlin-io" -> new KotlinStyle(false, steps, stepNanos);
+            case "kotlin-virtual" -> new KotlinStyle(true, steps, stepNanos);
             default -> throw new IllegalArgumentException("style=" + id + " (one of " + ALL + ")");
         };
     }

@@ -76,6 +76,15 @@ class PipelineStylesTest {
     }
 
     @Test
+    void kotlinPeersCountEveryOperation() {
+        try (KotlinPeers peers = new KotlinPeers()) {
+            assertEquals(1_000, peers.mutexUncontended(1_000));
+            assertEquals(1_600, peers.mutexContended(16, 1_600));
+            assertEquals(1_000, peers.channelPingPong(1_000));
+        }
+    }
+
+    @Test
     void platformThreadsAreCapped() {
         try (Style style = Style.open("platform-threads", Backend.VIRTUAL, STEPS, 0)) {
             assertEquals(ThreadStyle.PLATFORM_CAP, style.maxInFlight());
