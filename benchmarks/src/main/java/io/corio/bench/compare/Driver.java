@@ -10,9 +10,10 @@ import java.util.function.Consumer;
 
 /**
  * Drives requests through a {@link Style} in a closed loop: it starts {@code concurrency}
- * requests (at most the style's {@link Style#maxInFlight()}), and each one's completion
- * starts the next, so that many stay in flight, until the window ends or the request limit
- * is reached; then it waits for the last ones. Every completed request is checked: the right
+ * requests (at most the style's {@link Style#maxInFlight()}; all of them, even when that
+ * takes longer than the window), and each one's completion starts the next, so that many
+ * stay in flight, until the window ends or the request limit is reached; then it waits for
+ * the last ones. Every completed request is checked: the right
  * result, reported once. The bookkeeping (two atomic counters, one clock read per request)
  * is the same for every style.
  */
@@ -69,7 +70,7 @@ final class Driver implements Consumer<Request> {
         int n = Math.max(0, Math.min(concurrency, style.maxInFlight()));
         slots = new CountDownLatch(n);
         for (int i = 0; i < n; i++) {
-            issueOrEnd();
+            issueOrEnd(true); // every slot starts, however long filling them takes (10,000 threads...)
         }
     }
 
@@ -115,11 +116,11 @@ final class Driver implements Consumer<Request> {
             fail(new AssertionError(r + " ended with " + r.acc + ", expected " + Request.expected(r.id, steps)));
         }
         completed.increment();
-        issueOrEnd();
+        issueOrEnd(false);
     }
 
-    private void issueOrEnd() {
-        if (!stopped && failure.get() == null && System.nanoTime() < deadline) {
+    private void issueOrEnd(boolean first) {
+        if (!stopped && failure.get() == null && (first || System.nanoTime() < deadline)) {
             int id = issued.getAndIncrement();
             if (id < limit) {
                 try {
