@@ -155,7 +155,7 @@ public final class Main {
     }
 
     /** {@code HOST:PORT} (IPv6 as {@code [ADDR]:PORT}) or {@code unix:PATH}. */
-    static SocketAddress address(String value) throws UsageException {
+    public static SocketAddress address(String value) throws UsageException {
         if (value.startsWith("unix:")) {
             String path = value.substring("unix:".length());
             if (path.isEmpty()) {

@@ -17,8 +17,11 @@ import java.util.concurrent.atomic.AtomicLong;
  * that fits its count, so a 4 KiB read does not pin an msize buffer. At most
  * {@code maxPooledBytes} wait in the pool; beyond that a returned buffer is left to the
  * garbage collector. Thread-safe.
+ *
+ * <p>Public so that another server on the same transport (the callback-style server in
+ * {@code benchmarks/}) pools its buffers exactly as {@link NinepServer} does.
  */
-final class BufferPool implements FrameReader.Buffers {
+public final class BufferPool implements FrameReader.Buffers {
     /** The smallest buffer handed out. */
     static final int MIN_SIZE = 4096;
 
@@ -29,7 +32,7 @@ final class BufferPool implements FrameReader.Buffers {
     private final AtomicLong pooledBytes = new AtomicLong(); // CAS only
     private final long maxPooledBytes;
 
-    BufferPool(long maxPooledBytes) {
+    public BufferPool(long maxPooledBytes) {
         this.maxPooledBytes = maxPooledBytes;
         for (int i = 0; i < CLASSES; i++) {
             free[i] = new ConcurrentLinkedDeque<>();

@@ -25,6 +25,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -90,6 +91,16 @@ public final class NinepServer implements AutoCloseable {
 
     public static Builder builder() {
         return new Builder();
+    }
+
+    /**
+     * The synthetic {@code ctl} export every server has (aname {@code ctl}: files
+     * {@code version}, {@code stats}, {@code zero}, {@code null}), for another server that wants
+     * {@code diodload} to drive it too; {@code stats} supplies the text of the {@code stats}
+     * file at each read. The back end never blocks ({@link Backend#mayBlock()} is false).
+     */
+    public static Backend ctlBackend(Supplier<String> stats) {
+        return new CtlBackend(Objects.requireNonNull(stats, "stats"));
     }
 
     /** Configures a server; not thread-safe. */

@@ -30,8 +30,11 @@ import org.slf4j.LoggerFactory;
  * <p>{@link #send} and {@link #sendAll} may be called from any thread; callers that need an
  * order between their replies (a reply before the Rflush that waited for it) get it by sending
  * from one thread, or from the session's context, which runs one coroutine at a time.
+ *
+ * <p>Public so that another server on the same transport (the callback-style server in
+ * {@code benchmarks/}) writes its replies exactly as {@link NinepServer} does.
  */
-final class ReplyWriter {
+public final class ReplyWriter {
     /*
      * Implementation notes. `queue` holds encoded replies; the writer takes all of it at once
      * (up to MAX_BATCH buffers) under `lock`, which is never held across I/O, writes with
@@ -58,7 +61,7 @@ final class ReplyWriter {
     private boolean closing; // guarded by lock: exit once the queue is empty
     private boolean failed; // writer thread only: drop what is left
 
-    ReplyWriter(String name, ByteChannel channel, Semaphore units, BufferPool pool) {
+    public ReplyWriter(String name, ByteChannel channel, Semaphore units, BufferPool pool) {
         this.name = name;
         this.pool = pool;
         this.channel = channel;
@@ -66,24 +69,24 @@ final class ReplyWriter {
         this.thread = Thread.ofVirtual().name(name + "-writer").unstarted(this::run);
     }
 
-    void start() {
+    public void start() {
         thread.start();
     }
 
     /** Queues {@code r}; {@code frameUnits} are released once it is written. */
-    void send(Rmessage r, int frameUnits) {
+    public void send(Rmessage r, int frameUnits) {
         enqueue(pending(r, frameUnits));
     }
 
     /** Queues {@code replies} back to back; {@code frameUnits} are released after the last. */
-    void sendAll(List<Rmessage> replies, int frameUnits) {
+    public void sendAll(List<Rmessage> replies, int frameUnits) {
         for (int i = 0; i < replies.size(); i++) {
             enqueue(pending(replies.get(i), i == replies.size() - 1 ? frameUnits : 0));
         }
     }
 
     /** Lets the writer finish what is queued, then end; waits until it has. */
-    void close() {
+    public void close() {
         lock.lock();
         try {
             closing = true;
