@@ -71,51 +71,79 @@ final class FileService {
     /** Answers {@code t}; never returns null. */
     Rmessage handle(Tmessage t) throws FsException {
         return switch (t) {
+            // loc-begin: 9p-coroutine-auth
             case Tauth a -> throw new FsException(Errno.ENOENT, "no authentication required");
+            // loc-end
+            // loc-begin: 9p-coroutine-attach
             case Tattach a -> attach(a);
+            // loc-end
+            // loc-begin: 9p-coroutine-walk
             case Twalk w -> walk(w);
+            // loc-end
+            // loc-begin: 9p-coroutine-clunk
             case Tclunk c -> {
                 Fid f = fids.remove(c.fid());
                 if (f == null) {
                     throw badFid(c.fid());
                 }
+                // loc-end: xattrs are not served by the callback server
                 try {
                     applyXattrWrite(f);
                 } finally {
+                    // loc-begin: 9p-coroutine-clunk
                     clunk(f);
+                    // loc-end
                 }
+                // loc-begin: 9p-coroutine-clunk
                 yield new Rclunk(c.tag());
             }
+            // loc-end
+            // loc-begin: 9p-coroutine-lopen
             case Tlopen o -> lopen(o);
+            // loc-end
+            // loc-begin: 9p-coroutine-lcreate
             case Tlcreate c -> lcreate(c);
+            // loc-end
+            // loc-begin: 9p-coroutine-read
             case Tread r -> read(r);
+            // loc-end
+            // loc-begin: 9p-coroutine-write
             case Twrite w -> {
                 Fid f = fid(w.fid());
+                // loc-end: xattrs are not served by the callback server
                 if (f.xattrWrite() != null) {
                     yield new Rwrite(w.tag(), f.xattrWrite().append(w.offset(), w.data()));
                 }
+                // loc-begin: 9p-coroutine-write
                 Handle h = handle(w.fid());
                 int n = fs(f.backend, () -> f.backend.write(h, w.offset(), w.data()));
                 stats.bytesWritten.add(n);
                 yield new Rwrite(w.tag(), n);
             }
+            // loc-end
+            // loc-begin: 9p-coroutine-getattr
             case Tgetattr g -> {
                 Fid f = fid(g.fid());
                 Handle h = handle(g.fid());
                 yield new Rgetattr(g.tag(), fs(f.backend, () -> f.backend.getattr(h, g.requestMask())));
             }
+            // loc-end
             case Tsetattr s -> {
                 Fid f = fid(s.fid());
                 Handle h = handle(s.fid());
                 fs(f.backend, () -> { f.backend.setattr(h, s.attr()); return null; });
                 yield new Rsetattr(s.tag());
             }
+            // loc-begin: 9p-coroutine-readdir
             case Treaddir r -> readdir(r);
+            // loc-end
+            // loc-begin: 9p-coroutine-statfs
             case Tstatfs s -> {
                 Fid f = fid(s.fid());
                 Handle h = handle(s.fid());
                 yield new Rstatfs(s.tag(), fs(f.backend, () -> f.backend.statfs(h)));
             }
+            // loc-end
             case Tmkdir m -> {
                 Fid d = fid(m.dfid());
                 Handle h = handle(m.dfid());
@@ -201,6 +229,7 @@ final class FileService {
         };
     }
 
+    // loc-begin: 9p-coroutine-attach
     private Rattach attach(Tattach a) throws FsException {
         if (a.afid() != P9.NOFID) {
             throw new FsException(Errno.EBADF, "attach with afid " + Integer.toUnsignedString(a.afid()));
@@ -225,7 +254,9 @@ final class FileService {
         install(Fid.of(a.fid(), backend, name, uid, root));
         return new Rattach(a.tag(), root.qid());
     }
+    // loc-end
 
+    // loc-begin: 9p-coroutine-walk
     private Rwalk walk(Twalk w) throws FsException {
         Fid from = fid(w.fid());
         Handle start = handle(w.fid());
@@ -288,14 +319,18 @@ final class FileService {
         }
         install(Fid.derived(w.newfid(), from, h));
     }
+    // loc-end
 
+    // loc-begin: 9p-coroutine-lopen
     private Rlopen lopen(Tlopen o) throws FsException {
         Fid f = fid(o.fid());
         Handle h = handle(o.fid());
         Qid qid = fs(f.backend, () -> f.backend.open(h, o.flags()));
         return new Rlopen(o.tag(), qid, iounit());
     }
+    // loc-end
 
+    // loc-begin: 9p-coroutine-lcreate
     private Rlcreate lcreate(Tlcreate c) throws FsException {
         Fid f = fid(c.fid());
         Handle dir = handle(c.fid());
@@ -308,10 +343,13 @@ final class FileService {
         f.replaceHandle(created);
         return new Rlcreate(c.tag(), created.qid(), iounit());
     }
+    // loc-end
 
+    // loc-begin: 9p-coroutine-read
     private Rread read(Tread r) throws FsException {
         Fid f = fid(r.fid());
         int count = (int) Math.min(Integer.toUnsignedLong(r.count()), msize - P9.RREAD_HEADER_SIZE);
+        // loc-end: xattrs are not served by the callback server
         byte[] xattr = f.xattrValue();
         if (xattr != null) {
             if (r.offset() < 0 || r.offset() >= xattr.length) {
@@ -320,6 +358,7 @@ final class FileService {
             int n = (int) Math.min(count, xattr.length - r.offset());
             return new Rread(r.tag(), ByteBuffer.wrap(xattr, (int) r.offset(), n).slice());
         }
+        // loc-begin: 9p-coroutine-read
         if (f.isDirectory()) {
             throw new FsException(Errno.EOPNOTSUPP, "read of directory fid " + f);
         }
@@ -334,7 +373,9 @@ final class FileService {
         stats.bytesRead.add(buf.position());
         return new Rread(r.tag(), buf.flip());
     }
+    // loc-end
 
+    // loc-begin: 9p-coroutine-readdir
     private Rreaddir readdir(Treaddir r) throws FsException {
         Fid f = fid(r.fid());
         Handle h = handle(r.fid());
@@ -342,6 +383,7 @@ final class FileService {
         fs(f.backend, () -> { f.backend.readdir(h, r.offset(), packer::add); return null; });
         return new Rreaddir(r.tag(), packer.data());
     }
+    // loc-end
 
     private Rxattrwalk xattrwalk(Txattrwalk x) throws FsException {
         Fid f = fid(x.fid());
@@ -460,6 +502,7 @@ final class FileService {
         f.close();
     }
 
+    // loc-begin: 9p-coroutine-common
     private int iounit() {
         return msize - P9.IOHDRSZ;
     }
@@ -471,6 +514,7 @@ final class FileService {
         }
         return f;
     }
+    // loc-end
 
     private Handle handle(int number) throws FsException {
         Handle h = fid(number).handle();
@@ -481,6 +525,7 @@ final class FileService {
         return h;
     }
 
+    // loc-begin: 9p-coroutine-common
     private void checkFree(int number) throws FsException {
         if (number == P9.NOFID) {
             throw new FsException(Errno.EBADF, "NOFID as a new fid");
@@ -497,6 +542,7 @@ final class FileService {
             throw inUse(f.number);
         }
     }
+    // loc-end
 
     private static void sameExport(Fid a, Fid b) throws FsException {
         if (a.backend != b.backend) {
@@ -504,6 +550,7 @@ final class FileService {
         }
     }
 
+    // loc-begin: 9p-coroutine-common
     private static FsException badFid(int number) {
         return new FsException(Errno.EBADF, "unknown fid " + Integer.toUnsignedString(number));
     }
@@ -511,7 +558,9 @@ final class FileService {
     private static FsException inUse(int number) {
         return new FsException(Errno.EBADF, "fid " + Integer.toUnsignedString(number) + " in use");
     }
+    // loc-end
 
+    // loc-begin: 9p-coroutine-common
     /**
      * Runs one back-end call: on the server's I/O pool when the back end may block (the loop
      * serves the session's other requests meanwhile, and a call stuck in native code holds a
@@ -521,4 +570,5 @@ final class FileService {
     private <T> T fs(Backend backend, CoroutineFunction<T, FsException> call) throws FsException {
         return backend.mayBlock() ? Coroutine.inWorker(io, call) : call.call();
     }
+    // loc-end
 }

@@ -259,6 +259,7 @@ final class Session {
         }
     }
 
+    // loc-begin: 9p-coroutine-common (a request's errors become its Rlerror here)
     private void run(Request req) {
         Tmessage t = req.message;
         Rmessage r;
@@ -277,6 +278,7 @@ final class Session {
         }
         reply(req, r);
     }
+    // loc-end
 
     /**
      * Sends {@code r}, then the Rflush of every Tflush that waited for it (and of the Tflush
