@@ -292,6 +292,7 @@ final class CallbackFiles {
         }
 
         void next() {
+            assert ctx.inContext() && qids.size() < w.names().size() : qids;
             Handle dir = reached;
             String name = w.names().get(qids.size());
             fs(pdu, from.backend, () -> from.backend.walk(dir, name), this::walked, this::failed);
