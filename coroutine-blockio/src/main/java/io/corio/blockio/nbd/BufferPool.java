@@ -11,10 +11,10 @@ import java.util.concurrent.atomic.AtomicLong;
  * reply is written. So no payload is allocated, zeroed or copied through a JDK bounce buffer
  * per request (a heap buffer costs a zeroing on allocation and a copy on every socket call).
  *
- * <p>Buffers come in power-of-two sizes from {@link #MIN_SIZE}; a request takes the smallest
- * that fits, so a 4 KiB read does not pin a 32 MiB buffer. At most {@code maxPooledBytes} wait
- * in the pool; beyond that a returned buffer is left to the garbage collector. What is in use
- * is bounded by the connections' budgets, not here. Thread-safe.
+ * <p>Buffers are page-aligned and come in power-of-two sizes from {@link #MIN_SIZE}; a request
+ * takes the smallest that fits, so a 4 KiB read does not pin a 32 MiB buffer. At most
+ * {@code maxPooledBytes} wait in the pool; beyond that a returned buffer is left to the garbage
+ * collector. What is in use is bounded by the connections' budgets, not here. Thread-safe.
  *
  * <p>Misuse to avoid: giving a buffer back twice, or while anything still reads or writes it,
  * hands one buffer to two requests. Each buffer has one owner at a time: the reader until its
@@ -23,6 +23,11 @@ import java.util.concurrent.atomic.AtomicLong;
 final class BufferPool {
     /** The smallest buffer handed out. */
     static final int MIN_SIZE = 4096;
+    /**
+     * Where every buffer starts: a page boundary, so that a file export opened with
+     * {@code O_DIRECT} reads and writes the buffer as it is instead of through a copy.
+     */
+    static final int ALIGN = 4096;
 
     private static final int CLASSES = 32 - Integer.numberOfLeadingZeros(Integer.MAX_VALUE / MIN_SIZE);
 
@@ -49,7 +54,7 @@ final class BufferPool {
         int c = sizeClass(size);
         ByteBuffer b = free[c].pollFirst();
         if (b == null) {
-            b = ByteBuffer.allocateDirect(MIN_SIZE << c);
+            b = ByteBuffer.allocateDirect((MIN_SIZE << c) + ALIGN - 1).alignedSlice(ALIGN);
         } else {
             pooledBytes.addAndGet(-b.capacity());
         }

@@ -24,6 +24,7 @@ class BufferPoolTest {
                 want *= 2;
             }
             assertEquals(want, b.capacity(), "size " + size);
+            assertEquals(0, b.alignmentOffset(0, BufferPool.ALIGN), "size " + size);
         }
         assertThrows(IllegalArgumentException.class, () -> pool.take(-1));
     }
