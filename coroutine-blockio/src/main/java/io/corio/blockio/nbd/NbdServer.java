@@ -53,8 +53,11 @@ public final class NbdServer implements AutoCloseable {
     /** How long {@link #close()} lets connections finish what they have in flight. */
     public static final long CLOSE_GRACE_MILLIS = 10_000;
 
-    /** What every session needs; immutable. */
-    record Config(Map<String, Export> exports, long budget) {}
+    /** Bytes of idle payload buffers the server keeps for reuse, across its connections. */
+    static final long POOLED_BYTES = 64L << 20;
+
+    /** What every session needs; the exports are immutable, the pool thread-safe. */
+    record Config(Map<String, Export> exports, long budget, BufferPool pool) {}
 
     private final Config config;
     private final List<ServerSocketChannel> listeners = new CopyOnWriteArrayList<>();
@@ -121,7 +124,7 @@ public final class NbdServer implements AutoCloseable {
             }
             // insertion order matters: LIST answers in it, and the first export is the default
             return new NbdServer(new Config(Collections.unmodifiableMap(new LinkedHashMap<>(exports)),
-                    budget));
+                    budget, new BufferPool(POOLED_BYTES)));
         }
     }
 

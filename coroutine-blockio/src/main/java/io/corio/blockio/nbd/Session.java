@@ -3,10 +3,9 @@ package io.corio.blockio.nbd;
 import static io.corio.blockio.nbd.NbdProto.*;
 
 import io.corio.core.AioContext;
-import io.corio.core.CoSemaphore;
-import io.corio.core.Coroutine;
 import java.io.EOFException;
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.channels.SocketChannel;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -14,25 +13,31 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One client connection: its own {@link AioContext}, a reader coroutine that runs the handshake
- * and then reads requests continuously, one coroutine per request, and replies sent in
- * completion order by a {@link Sender} (a {@code CoMutex} keeps them whole on the wire).
+ * One client connection: a reader thread that runs the handshake and then reads requests
+ * continuously, its own {@link AioContext} that runs one coroutine per request, and a
+ * {@link ReplyWriter} thread that writes replies whole, in completion order.
  *
- * <p>Why a context per connection: a connection's state is confined to one loop and needs no
- * lock, a slow client cannot delay another's requests on a shared loop, and ending a connection
- * is closing its context. The loop and the coroutines are virtual threads, so 128 requests in
- * flight cost 128 small stacks, not 128 platform threads.
+ * <p>Why a context per connection: a connection's requests are confined to one loop, a slow
+ * client cannot delay another's requests on a shared loop, and ending a connection is closing
+ * its context. The reader and the writer are virtual threads outside the context: reading the
+ * next request and writing a reply never take the loop's turn, so a request costs the loop one
+ * coroutine and the driver's work. 128 requests in flight cost 128 small stacks, not 128
+ * platform threads.
  *
  * <p>Flow control is counted in bytes, not requests: before it reads a request's payload the
- * reader takes {@code REQUEST_OVERHEAD} plus the READ or WRITE length from a {@link CoSemaphore}
- * of {@code budget} bytes, and the request gives them back once its reply is written. When the
- * budget is spent the reader stops reading and TCP pushes back on the client. A request larger
- * than the budget takes all of it and runs alone.
+ * reader takes {@code REQUEST_OVERHEAD} plus the READ or WRITE length from the connection's
+ * {@link ByteBudget}, and the writer gives them back once the reply's bytes are written (or
+ * dropped). When the budget is spent the reader stops reading and TCP pushes back on the
+ * client; a client that stops reading replies holds at most the budget too. A request larger
+ * than the budget takes all of it and runs alone. Payloads travel in buffers of the server's
+ * {@link BufferPool}: a WRITE's from the socket to the driver, a READ's from the driver to the
+ * socket.
  *
  * <p>Ends: NBD_CMD_DISC, end of stream, or {@link #shutdown()} stop the reader, which then waits
- * for every request in flight (all budget back) before closing. Lost framing (a bad magic, a
- * WRITE over {@link NbdProto#MAX_PAYLOAD}) or a failed write closes the socket at once; requests
- * already read still finish in the driver, their replies are dropped. Only this connection ends.
+ * for every request in flight to be answered (all budget back), lets the writer finish and
+ * closes. Lost framing (a bad magic, a WRITE over {@link NbdProto#MAX_PAYLOAD}) or a failed
+ * write closes the socket at once; requests already read still finish in the driver, their
+ * replies are dropped. Only this connection ends.
  */
 final class Session {
     private static final Logger log = LoggerFactory.getLogger(Session.class);
@@ -43,26 +48,31 @@ final class Session {
     private final String name;
     private final SocketChannel channel;
     private final NbdServer.Config config;
+    private final BufferPool pool; // thread-safe
     private final Runnable onEnd;
     private final AioContext ctx;
-    private final CoSemaphore budget;
-    private final Sender out;
-    private final WireIn in; // reader coroutine only
+    private final ByteBudget budget; // thread-safe
+    private final ReplyWriter out; // thread-safe
+    private final WireIn in; // reader thread only
+    private final Thread reader;
     private final CountDownLatch ended = new CountDownLatch(1);
 
     Session(String name, SocketChannel channel, NbdServer.Config config, Runnable onEnd) {
         this.name = name;
         this.channel = channel;
         this.config = config;
+        this.pool = config.pool();
         this.onEnd = onEnd;
-        this.budget = CoSemaphore.create(name + "-budget", config.budget());
-        this.out = new Sender(name, channel);
-        this.in = new WireIn(buf -> Coroutine.blocking(() -> channel.read(buf)));
+        this.budget = new ByteBudget(config.budget());
+        this.out = new ReplyWriter(name, channel, budget, pool);
+        this.in = WireIn.direct(channel::read);
+        this.reader = Thread.ofVirtual().name(name + "-reader").unstarted(this::run);
         this.ctx = AioContext.start(name);
     }
 
     void start() {
-        ctx.spawn(name + "-reader", this::run);
+        out.start();
+        reader.start();
     }
 
     /** Stops reading; requests in flight finish and are answered, then the connection closes. */
@@ -94,7 +104,7 @@ final class Session {
             if (agreed != null) {
                 log.debug("{}: transmission on {} (structured replies {}, base:allocation {})", name,
                         agreed.export(), agreed.structured(), agreed.baseAllocation());
-                readRequests(new Transmission(name, out, agreed));
+                readRequests(new Transmission(name, pool, agreed));
             }
         } catch (FramingException e) {
             log.warn("{}: closing the connection: {}", name, e.getMessage());
@@ -113,35 +123,57 @@ final class Session {
 
     /** The reader loop of the transmission phase; returns on DISC or end of stream. */
     private void readRequests(Transmission t) throws IOException {
-        assert ctx.inContext() : name + " reader outside its context";
+        assert Thread.currentThread() == reader : name + " reads requests outside its reader";
         while (!in.atEnd()) {
             TransmissionCodec.Header h = TransmissionCodec.readHeader(in);
             if (h.type() == CMD_DISC) {
                 log.debug("{}: NBD_CMD_DISC", name);
                 return;
             }
-            boolean payload = TransmissionCodec.hasPayload(h);
-            if (payload) {
+            boolean hasPayload = TransmissionCodec.hasPayload(h);
+            if (hasPayload) {
                 TransmissionCodec.checkPayload(h, MAX_PAYLOAD);
             }
             long cost = cost(h);
-            budget.acquire(cost);
+            budget.acquire(cost); // given back by the writer, once the reply is written
+            ByteBuffer payload = null;
             Request r;
             try {
-                r = TransmissionCodec.request(h, payload ? in.payload((int) h.length()) : null);
+                if (hasPayload) {
+                    payload = pool.take((int) h.length());
+                    in.read(payload);
+                    payload.flip();
+                }
+                r = TransmissionCodec.request(h, payload);
             } catch (IOException | RuntimeException e) {
+                if (payload != null) {
+                    pool.give(payload);
+                }
                 budget.release(cost);
                 throw e;
             }
-            ctx.spawn(name + "-" + h.handle(), () -> {
-                try {
-                    t.serve(r);
-                } finally {
-                    budget.release(cost);
-                }
-            });
+            ByteBuffer pooled = payload;
+            ctx.spawn(name + "-" + h.handle(), () -> serve(t, r, cost, pooled));
         }
         log.debug("{}: end of stream", name);
+    }
+
+    /** A request's coroutine: runs it and queues its reply, which carries its budget. */
+    private void serve(Transmission t, Request r, long cost, ByteBuffer payload) {
+        ReplyWriter.Outgoing reply = null;
+        try {
+            reply = t.serve(r);
+        } finally {
+            if (payload != null) {
+                pool.give(payload); // the driver is done with the WRITE data
+            }
+            if (reply != null) {
+                out.send(reply, cost);
+            } else { // serve() threw an Error: the client would wait forever for this reply
+                budget.release(cost);
+                close();
+            }
+        }
     }
 
     /** The budget bytes a request holds while in flight. */
@@ -151,19 +183,23 @@ final class Session {
         return Math.min(REQUEST_OVERHEAD + data, budget.capacity());
     }
 
-    /** Waits for every request in flight, then closes the connection and the context. */
+    /** On the reader: waits for every reply to be written or dropped, then closes everything. */
     private void end() {
-        assert ctx.inContext() : name + " ends outside its context";
+        assert Thread.currentThread() == reader : name + " ends outside its reader";
         budget.acquire(budget.capacity());
+        out.close();
         close();
         onEnd.run();
         ended.countDown();
-        ctx.close(); // from inside the context: the loop ends after this coroutine
+        ctx.close();
     }
 
-    /** The connection's live coroutines, for diagnostics. */
+    /** The connection's reader and live coroutines, for diagnostics. */
     String dump() {
-        return ctx.isClosed() ? name + ": ended" : ctx.dumpString();
+        if (ctx.isClosed()) {
+            return name + ": ended";
+        }
+        return "\"" + name + "-reader\" " + reader.getState() + ", " + budget + "\n" + ctx.dumpString();
     }
 
     @Override

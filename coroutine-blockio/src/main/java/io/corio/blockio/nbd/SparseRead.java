@@ -28,14 +28,15 @@ final class SparseRead {
     private SparseRead() {}
 
     /**
-     * Reads {@code [offset, offset + data.capacity())} into {@code data} and returns the chunks
-     * of the reply, the last one marked DONE.
+     * Reads {@code [offset, offset + data.remaining())} into {@code data}, which must be at
+     * position 0, and returns the chunks of the reply, the last one marked DONE.
      *
      * @throws BlockException if the read fails (a failed block status only means no holes)
      */
     static List<Reply.Chunk> read(BlockDriver driver, String name, long handle, long offset,
             ByteBuffer data) throws BlockException {
-        long end = offset + data.capacity();
+        assert data.position() == 0 : data;
+        long end = offset + data.remaining();
         AtomicReference<List<Extent>> status = new AtomicReference<>(); // null: no holes known
         CoSemaphore looked = CoSemaphore.create(name + "-status", 1);
         looked.tryAcquire(1); // given back when the lookup is over

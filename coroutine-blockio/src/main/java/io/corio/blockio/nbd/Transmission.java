@@ -13,9 +13,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Runs one request against an export's driver and sends its reply: the transmission phase of
- * one connection, minus the reading. Called by each request's own coroutine, many at once; it
- * keeps no state between requests, so it needs no lock (the {@link Sender} serializes replies).
+ * Runs one request against an export's driver and encodes its reply: the transmission phase of
+ * one connection, minus the reading and the writing. Called by each request's own coroutine,
+ * many at once; it keeps no state between requests, so it needs no lock (the
+ * {@link ReplyWriter} keeps replies whole on the wire).
  *
  * <p>Checks come before any I/O, in this order: command flags (EINVAL), read-only export
  * (EPERM), range (EINVAL, or ENOSPC for WRITE and WRITE_ZEROES past the end, as proto.md asks),
@@ -25,7 +26,9 @@ import org.slf4j.LoggerFactory;
  * <p>With structured replies a READ sends holes as OFFSET_HOLE chunks and the rest as
  * OFFSET_DATA (see {@link SparseRead}; with NBD_CMD_FLAG_DF one OFFSET_DATA chunk), and errors
  * as ERROR chunks with a message. Everything is read before the first chunk goes out, so a
- * reply is never cut short by a late error.
+ * reply is never cut short by a late error. READ data lands in a buffer of the server's
+ * {@link BufferPool}, which travels with the reply ({@link ReplyWriter.Outgoing#pooled()}) and
+ * goes back to the pool once the reply is written.
  */
 final class Transmission {
     private static final Logger log = LoggerFactory.getLogger(Transmission.class);
@@ -44,33 +47,35 @@ final class Transmission {
     }
 
     private final String name;
-    private final Sender out;
+    private final BufferPool pool;
     private final BlockDriver driver;
     private final long size;
     private final boolean structured;
     private final boolean baseAllocation;
 
-    Transmission(String name, Sender out, Handshake.Result agreed) {
+    Transmission(String name, BufferPool pool, Handshake.Result agreed) {
         this.name = name;
-        this.out = out;
+        this.pool = pool;
         this.driver = agreed.export().driver();
         this.size = driver.length();
         this.structured = agreed.structured();
         this.baseAllocation = agreed.baseAllocation();
     }
 
-    /** Serves {@code r} and sends its reply; never throws for anything the client sent. */
-    void serve(Request r) {
+    /** Serves {@code r} and returns its reply; never throws for anything the client sent. */
+    ReplyWriter.Outgoing serve(Request r) {
         try {
             switch (r) {
-                case Request.Read x -> read(x);
+                case Request.Read x -> {
+                    return read(x);
+                }
                 case Request.Write x -> {
                     check(r, CMD_FLAG_FUA, true);
                     checkWriteRange(x.offset(), x.data().remaining());
                     if (x.data().hasRemaining()) {
                         driver.write(x.offset(), x.data(), fua(r));
                     }
-                    ok(r);
+                    return ok(r);
                 }
                 case Request.Flush x -> {
                     check(r, CMD_FLAG_FUA, false);
@@ -79,7 +84,7 @@ final class Transmission {
                                 + " and length " + x.length() + "; both must be 0");
                     }
                     driver.flush();
-                    ok(r);
+                    return ok(r);
                 }
                 case Request.Trim x -> {
                     check(r, CMD_FLAG_FUA, true);
@@ -90,29 +95,33 @@ final class Transmission {
                             driver.flush();
                         }
                     }
-                    ok(r);
+                    return ok(r);
                 }
                 case Request.Cache x -> {
                     check(r, CMD_FLAG_FUA, false);
                     checkRange(x.offset(), x.length());
-                    ok(r); // a hint; our drivers have no cache to fill
+                    return ok(r); // a hint; our drivers have no cache to fill
                 }
-                case Request.WriteZeroes x -> writeZeroes(x);
-                case Request.BlockStatus x -> blockStatus(x);
+                case Request.WriteZeroes x -> {
+                    return writeZeroes(x);
+                }
+                case Request.BlockStatus x -> {
+                    return blockStatus(x);
+                }
                 case Request.Disconnect x -> throw new AssertionError("the reader handles NBD_CMD_DISC");
                 case Request.Unknown x -> throw new Refused(BlockError.EINVAL, "unknown command " + x.type());
             }
         } catch (Refused e) {
-            fail(r, e.error, e.getMessage());
+            return fail(r, e.error, e.getMessage());
         } catch (BlockException e) {
-            fail(r, e.error().errno(), e.getMessage());
+            return fail(r, e.error().errno(), e.getMessage());
         } catch (RuntimeException e) {
             log.error("{}: {} failed in the driver", name, r, e);
-            fail(r, BlockError.EIO.errno(), "internal error: " + e);
+            return fail(r, BlockError.EIO.errno(), "internal error: " + e);
         }
     }
 
-    private void read(Request.Read r) throws Refused, BlockException {
+    private ReplyWriter.Outgoing read(Request.Read r) throws Refused, BlockException {
         check(r, CMD_FLAG_FUA | (structured ? CMD_FLAG_DF : 0), false);
         checkRange(r.offset(), r.length());
         if (r.length() > MAX_PAYLOAD) {
@@ -120,31 +129,35 @@ final class Transmission {
                     + " bytes; the most is " + MAX_PAYLOAD);
         }
         int length = (int) r.length();
-        ByteBuffer data = ByteBuffer.allocate(length);
-        if (!structured) {
-            if (length > 0) {
-                driver.read(r.offset(), data);
-            }
-            out.send(TransmissionCodec.encode(new Reply.Simple(r.handle(), 0, data.flip())));
-            return;
-        }
-        List<Reply.Chunk> chunks;
         if (length == 0) {
-            chunks = List.of(new Reply.None(r.handle()));
-        } else if ((r.flags() & CMD_FLAG_DF) != 0) { // one content chunk, zeroes included
-            driver.read(r.offset(), data);
-            chunks = List.of(new Reply.OffsetData(r.handle(), true, r.offset(), data.flip()));
-        } else {
-            chunks = SparseRead.read(driver, name, r.handle(), r.offset(), data);
+            return reply(structured ? new Reply.None(r.handle()) : new Reply.Simple(r.handle(), 0, null));
         }
-        List<ByteBuffer> bufs = new ArrayList<>();
-        for (Reply.Chunk c : chunks) {
-            bufs.addAll(List.of(TransmissionCodec.encode(c)));
+        ByteBuffer data = pool.take(length); // goes back to the pool once the reply is written
+        try {
+            if (!structured) {
+                driver.read(r.offset(), data);
+                return new ReplyWriter.Outgoing(TransmissionCodec.encode(
+                        new Reply.Simple(r.handle(), 0, data.flip())), data);
+            }
+            List<Reply.Chunk> chunks;
+            if ((r.flags() & CMD_FLAG_DF) != 0) { // one content chunk, zeroes included
+                driver.read(r.offset(), data);
+                chunks = List.of(new Reply.OffsetData(r.handle(), true, r.offset(), data.flip()));
+            } else {
+                chunks = SparseRead.read(driver, name, r.handle(), r.offset(), data);
+            }
+            List<ByteBuffer> bufs = new ArrayList<>();
+            for (Reply.Chunk c : chunks) {
+                bufs.addAll(List.of(TransmissionCodec.encode(c)));
+            }
+            return new ReplyWriter.Outgoing(bufs.toArray(ByteBuffer[]::new), data);
+        } catch (BlockException | RuntimeException e) {
+            pool.give(data); // no reply refers to it
+            throw e;
         }
-        out.send(bufs.toArray(ByteBuffer[]::new));
     }
 
-    private void writeZeroes(Request.WriteZeroes r) throws Refused, BlockException {
+    private ReplyWriter.Outgoing writeZeroes(Request.WriteZeroes r) throws Refused, BlockException {
         check(r, CMD_FLAG_FUA | CMD_FLAG_NO_HOLE | CMD_FLAG_FAST_ZERO, true);
         checkWriteRange(r.offset(), r.length());
         boolean fast = (r.flags() & CMD_FLAG_FAST_ZERO) != 0;
@@ -156,10 +169,10 @@ final class Transmission {
         if (r.length() > 0) {
             driver.writeZeroes(r.offset(), r.length(), flags);
         }
-        ok(r);
+        return ok(r);
     }
 
-    private void blockStatus(Request.BlockStatus r) throws Refused, BlockException {
+    private ReplyWriter.Outgoing blockStatus(Request.BlockStatus r) throws Refused, BlockException {
         check(r, CMD_FLAG_FUA | CMD_FLAG_REQ_ONE, false);
         if (!baseAllocation) {
             throw new Refused(BlockError.EINVAL,
@@ -190,8 +203,7 @@ final class Transmission {
         if (ds.isEmpty()) {
             throw new BlockException(BlockError.EIO, "the driver answered block status with no extent");
         }
-        out.send(TransmissionCodec.encode(new Reply.BlockStatus(r.handle(), true,
-                Handshake.BASE_ALLOCATION_ID, ds)));
+        return reply(new Reply.BlockStatus(r.handle(), true, Handshake.BASE_ALLOCATION_ID, ds));
     }
 
     // ------------------------------------------------------------------ checks
@@ -231,14 +243,17 @@ final class Transmission {
 
     // ------------------------------------------------------------------ replies
 
-    private void ok(Request r) {
-        out.send(TransmissionCodec.encode(new Reply.Simple(r.handle(), 0, null)));
+    private static ReplyWriter.Outgoing reply(Reply r) {
+        return new ReplyWriter.Outgoing(TransmissionCodec.encode(r), null);
     }
 
-    private void fail(Request r, int error, String message) {
+    private static ReplyWriter.Outgoing ok(Request r) {
+        return reply(new Reply.Simple(r.handle(), 0, null));
+    }
+
+    private ReplyWriter.Outgoing fail(Request r, int error, String message) {
         log.debug("{}: {} -> {} ({})", name, r, errorName(error), message);
-        Reply reply = structured ? new Reply.Error(r.handle(), true, error, message)
-                : new Reply.Simple(r.handle(), error, null);
-        out.send(TransmissionCodec.encode(reply));
+        return reply(structured ? new Reply.Error(r.handle(), true, error, message)
+                : new Reply.Simple(r.handle(), error, null));
     }
 }

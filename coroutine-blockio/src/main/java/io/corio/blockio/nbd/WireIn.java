@@ -10,8 +10,10 @@ import java.nio.ByteBuffer;
  * them. The source is called only when more bytes are needed, and each call fills as much of the
  * buffer as the source has, so a burst of small requests costs one read.
  *
- * <p>Not thread-safe: one reader per connection. In a server the source is a socket read inside
- * {@code Coroutine.blocking}; in tests it hands out bytes in chunks of any size.
+ * <p>Not thread-safe: one reader per connection. In the server the source is a blocking socket
+ * read on the connection's reader thread, into a direct buffer ({@link #direct}), so the JDK
+ * needs no bounce buffer; in the client a socket read inside {@code Coroutine.blocking}; in
+ * tests it hands out bytes in chunks of any size.
  */
 public final class WireIn {
 
@@ -32,8 +34,17 @@ public final class WireIn {
     }
 
     public WireIn(Source source, int bufferSize) {
+        this(source, ByteBuffer.allocate(bufferSize));
+    }
+
+    private WireIn(Source source, ByteBuffer empty) {
         this.source = source;
-        this.buf = ByteBuffer.allocate(bufferSize).flip();
+        this.buf = empty.flip();
+    }
+
+    /** A reader whose buffer is direct: for a source that is a channel. */
+    static WireIn direct(Source source) {
+        return new WireIn(source, ByteBuffer.allocateDirect(BUFFER_SIZE));
     }
 
     /** Bytes buffered and not yet taken. */
@@ -51,7 +62,8 @@ public final class WireIn {
             return;
         }
         if (buf.capacity() < n) {
-            ByteBuffer bigger = ByteBuffer.allocate(Math.max(n, buf.capacity() * 2));
+            int size = Math.max(n, buf.capacity() * 2);
+            ByteBuffer bigger = buf.isDirect() ? ByteBuffer.allocateDirect(size) : ByteBuffer.allocate(size);
             bigger.put(buf).flip();
             buf = bigger;
         }
@@ -110,25 +122,35 @@ public final class WireIn {
     }
 
     /**
-     * Reads the next {@code n} bytes into a buffer of their own (position 0, limit n). What is
-     * already buffered is copied; the rest of a large payload is read straight into the new
-     * buffer, so it is never copied twice.
+     * Reads the next {@code n} bytes into a buffer of their own (position 0, limit n); see
+     * {@link #read(ByteBuffer)}.
      */
     public ByteBuffer payload(int n) throws IOException {
         ByteBuffer out = ByteBuffer.allocate(n);
+        read(out);
+        return out.flip();
+    }
+
+    /**
+     * Reads the next {@code dst.remaining()} bytes into {@code dst}. What is already buffered is
+     * copied; the rest of a large payload is read straight into {@code dst}, so it is never
+     * copied twice. A small payload is read ahead into our buffer, so the next header comes with
+     * it in the same read.
+     */
+    public void read(ByteBuffer dst) throws IOException {
+        int n = dst.remaining();
         if (n - buf.remaining() <= buf.capacity() / 2) {
-            require(n); // small: read ahead into our buffer, so the next header comes with it
+            require(n);
         }
         int take = Math.min(n, buf.remaining());
-        out.put(buf.slice(buf.position(), take));
+        dst.put(buf.slice(buf.position(), take));
         buf.position(buf.position() + take);
-        while (out.hasRemaining()) {
-            if (source.read(out) < 0) {
-                throw new EOFException("stream ended with " + out.position() + " of " + n
+        while (dst.hasRemaining()) {
+            if (source.read(dst) < 0) {
+                throw new EOFException("stream ended with " + (n - dst.remaining()) + " of " + n
                         + " payload bytes");
             }
         }
-        return out.flip();
     }
 
     /** Takes and drops the next {@code n} bytes. */

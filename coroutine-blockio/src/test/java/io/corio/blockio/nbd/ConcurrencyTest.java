@@ -2,12 +2,15 @@ package io.corio.blockio.nbd;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.corio.core.Coroutine;
 import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -112,6 +115,37 @@ class ConcurrencyTest {
             gate.open();
             awaitDone(f, results);
             assertEquals(512, gate.peak());
+        }
+    }
+
+    @Test
+    void aClientThatStopsReadingRepliesHoldsTheServerToItsBudget() throws Exception {
+        // replies not yet written hold their budget (ReplyWriterTest checks that exactly): once
+        // the socket buffers are full the reader stops, and when the client reads again every
+        // reply arrives whole
+        SparseTestDriver disk = new SparseTestDriver(SIZE);
+        int size = 64 << 10;
+        int n = 2000;
+        try (Fixture f = new Fixture(NbdServer.builder().export("d", disk).budget(1 << 20));
+                RawConnection r = new RawConnection(f.address, 16 << 10)) {
+            r.greet(NbdProto.FLAG_C_FIXED_NEWSTYLE | NbdProto.FLAG_C_NO_ZEROES);
+            r.send(new Option.Info(true, "d", List.of()));
+            HandshakeTest.replies(r);
+            for (int i = 0; i < n; i++) {
+                r.send(new Request.Read(i, 0, (long) (i % 64) * size, size));
+            }
+            Fixture.awaitDump(f.server, Fixture.READER_WAITS_FOR_BUDGET);
+            int served = disk.reads.get();
+            assertTrue(served < n / 2, served + " of " + n + " reads served with no reply read");
+            Set<Long> handles = new HashSet<>();
+            for (int i = 0; i < n; i++) { // now every reply arrives, whole
+                Reply.Simple reply = (Reply.Simple) TransmissionCodec.readReply(r.in, h -> size);
+                assertEquals(0, reply.error());
+                assertEquals(size, reply.data().remaining());
+                handles.add(reply.handle());
+            }
+            assertEquals(n, handles.size());
+            assertEquals(n, disk.reads.get());
         }
     }
 }

@@ -7,9 +7,12 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import io.corio.blockio.BlockDriver;
 import io.corio.blockio.BlockError;
 import io.corio.blockio.BlockException;
+import io.corio.blockio.FileOption;
 import java.io.IOException;
 import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
@@ -210,5 +213,31 @@ class ConnectionTest {
             return null;
         }));
         assertEquals(BlockError.EIO, after.error());
+    }
+
+    @Test
+    void aDirectIoFileExportTakesPayloadsStraightFromThePoolBuffers(@TempDir Path dir) throws Exception {
+        Path p = dir.resolve("direct.img");
+        BlockDriver.createFile(p, SIZE);
+        BlockDriver file;
+        try {
+            file = BlockDriver.file(p, FileOption.DIRECT);
+        } catch (IOException e) {
+            assumeTrue(false, "no O_DIRECT here: " + e.getMessage());
+            return;
+        }
+        try (file; Fixture g = new Fixture(NbdServer.builder().export("direct", file))) {
+            NbdClient c = g.connect("direct");
+            ByteBuffer data = Fixture.pattern(64 << 10, 5);
+            ByteBuffer back = ByteBuffer.allocate(64 << 10);
+            g.co(() -> {
+                c.write(4096, data.duplicate(), 0);
+                c.read(4096, back);
+                return null;
+            });
+            assertEquals(data, back.flip());
+            // O_DIRECT still wants aligned offsets: the driver's EINVAL reaches the client
+            assertEquals(22, g.co(() -> c.request(CMD_READ, 0, 1, 4096, null)).error());
+        }
     }
 }

@@ -47,7 +47,7 @@ final class Fixture implements AutoCloseable {
     }
 
     /** In a server dump: a connection's reader waits for budget (full, or ending). */
-    static final String READER_WAITS_FOR_BUDGET = "-reader\" SUSPENDED waits for CoSemaphore[nbd-";
+    static final String READER_WAITS_FOR_BUDGET = ", reader waits for ";
 
     /**
      * Waits until the server's dump shows {@code fragment}: a condition on the server's state

@@ -2,6 +2,7 @@ package io.corio.blockio.nbd;
 
 import java.io.IOException;
 import java.net.SocketAddress;
+import java.net.StandardSocketOptions;
 import java.nio.ByteBuffer;
 import java.nio.channels.SocketChannel;
 
@@ -12,6 +13,14 @@ final class RawConnection implements AutoCloseable {
 
     RawConnection(SocketAddress address) throws IOException {
         ch = SocketChannel.open(address);
+        in = new WireIn(ch::read);
+    }
+
+    /** A TCP connection whose receive buffer is fixed at {@code receiveBuffer} bytes. */
+    RawConnection(SocketAddress address, int receiveBuffer) throws IOException {
+        ch = SocketChannel.open();
+        ch.setOption(StandardSocketOptions.SO_RCVBUF, receiveBuffer); // before connect: no autotuning
+        ch.connect(address);
         in = new WireIn(ch::read);
     }
 

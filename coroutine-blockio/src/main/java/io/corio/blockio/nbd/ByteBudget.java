@@ -1,0 +1,98 @@
+package io.corio.blockio.nbd;
+
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * The bytes of requests one connection may have in flight: its reader thread takes a request's
+ * cost before reading the request's payload ({@link #acquire}), and the reply writer gives it
+ * back once the reply's bytes are written or dropped ({@link #release}).
+ *
+ * <p>Contract: {@code acquire} is called by one thread at a time (the connection's reader), so
+ * requests are served in the order they were read, whatever their size: a large request is
+ * never overtaken by small ones. It blocks, uninterruptibly, until the bytes are there; it may
+ * run on a virtual thread. {@code release} may be called from any thread. Acquiring more than
+ * the capacity, or releasing more than was acquired, is {@link IllegalArgumentException} /
+ * {@link IllegalStateException}. Happens-before: what a thread did before a {@code release} is
+ * visible to the {@code acquire} those bytes satisfy.
+ */
+final class ByteBudget {
+    private final long capacity;
+    private final ReentrantLock lock = new ReentrantLock();
+    private final Condition freed = lock.newCondition();
+    private long available; // guarded by lock; 0 <= available <= capacity
+    private long wanted; // guarded by lock: what the acquirer waits for, 0 if it does not wait
+
+    ByteBudget(long capacity) {
+        if (capacity < 1) {
+            throw new IllegalArgumentException("budget capacity must be at least 1: " + capacity);
+        }
+        this.capacity = capacity;
+        this.available = capacity;
+    }
+
+    long capacity() {
+        return capacity;
+    }
+
+    /** Bytes not taken now. */
+    long available() {
+        lock.lock();
+        try {
+            return available;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Waits until {@code bytes} are available, then takes them. */
+    void acquire(long bytes) {
+        if (bytes < 1 || bytes > capacity) {
+            throw new IllegalArgumentException("acquire " + bytes + " of a " + capacity + "-byte budget");
+        }
+        lock.lock();
+        try {
+            assert wanted == 0 : "two threads acquire at once";
+            while (available < bytes) {
+                wanted = bytes;
+                freed.awaitUninterruptibly();
+            }
+            wanted = 0;
+            available -= bytes;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Gives back {@code bytes} taken by {@link #acquire}. */
+    void release(long bytes) {
+        if (bytes < 0) {
+            throw new IllegalArgumentException("release " + bytes + " bytes");
+        }
+        lock.lock();
+        try {
+            if (bytes > capacity - available) {
+                throw new IllegalStateException("release " + bytes + " bytes with only "
+                        + (capacity - available) + " taken");
+            }
+            available += bytes;
+            if (wanted != 0 && available >= wanted) {
+                freed.signal();
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** For diagnostics: what is available, and what the reader waits for if it waits. */
+    @Override
+    public String toString() {
+        lock.lock();
+        try {
+            return "budget " + available + " of " + capacity + " bytes available"
+                    + (wanted != 0 ? ", reader waits for " + wanted : "");
+        } finally {
+            lock.unlock();
+        }
+    }
+}
