@@ -53,7 +53,8 @@ public interface BlockDriver extends AutoCloseable {
 
     /**
      * A sparse device of {@code length} bytes in the Java heap, all zero at first: memory is
-     * taken as it is written, in 64 KiB chunks, and freed again by {@link #discard} and by
+     * taken as it is written (or zeroed without {@link #MAY_TRIM}, which provisions the range),
+     * in 64 KiB chunks, and freed again by {@link #discard} and by
      * {@link #writeZeroes} with {@link #MAY_TRIM}. Its contents go with it on
      * {@link #close()}. Safe for coroutines of any number of contexts.
      *
