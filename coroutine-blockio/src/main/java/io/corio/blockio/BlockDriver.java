@@ -114,8 +114,9 @@ public interface BlockDriver extends AutoCloseable {
 
     /**
      * {@code driver} with every request delayed first by a time drawn uniformly from
-     * {@code [min, max]}. The delay is a {@code Coroutine.sleep}: it holds no thread, so many
-     * requests wait out their delays at once. Closing the result closes {@code driver}.
+     * {@code [min, max]}, block-status lookups and flushes included. The delay is a
+     * {@code Coroutine.sleep}: it holds no thread, so many requests wait out their delays at
+     * once. Closing the result closes {@code driver}.
      *
      * @throws IllegalArgumentException if {@code min} is negative or {@code max < min}
      */

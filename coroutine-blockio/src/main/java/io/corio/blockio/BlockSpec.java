@@ -47,10 +47,10 @@ public record BlockSpec(Device device, boolean readOnly, Duration minLatency,
                                        system's block size, or they fail with EINVAL
             options:
               --readonly               refuse writes, trims and zeroing with EPERM
-              --latency TIME           delay every request by TIME, e.g. 10ms
+              --latency TIME           delay every request (block status too) by TIME, e.g. 10ms
               --latency MIN-MAX        ... by a time drawn uniformly from MIN to MAX, e.g. 1ms-30ms
               --count                  count requests and bytes by kind
-            SIZE is bytes, or a number with K, M, G or T (powers of 1024), e.g. 512M, 8G.
+            SIZE is bytes, or a number with K, M, G or T (powers of 1024), e.g. 512M, 8GiB.
             TIME is a number with ns, us, ms or s, e.g. 250us, 1.5ms.
             A flag's value may also follow an '=': --memory=1G.
             """;
