@@ -53,7 +53,8 @@ public interface BlockDriver extends AutoCloseable {
 
     /**
      * A sparse device of {@code length} bytes in the Java heap, all zero at first: memory is
-     * taken as it is written, in 64 KiB chunks, and freed again by {@link #discard} and by
+     * taken as it is written (or zeroed without {@link #MAY_TRIM}, which provisions the range),
+     * in 64 KiB chunks, and freed again by {@link #discard} and by
      * {@link #writeZeroes} with {@link #MAY_TRIM}. Its contents go with it on
      * {@link #close()}. Safe for coroutines of any number of contexts.
      *
@@ -113,8 +114,9 @@ public interface BlockDriver extends AutoCloseable {
 
     /**
      * {@code driver} with every request delayed first by a time drawn uniformly from
-     * {@code [min, max]}. The delay is a {@code Coroutine.sleep}: it holds no thread, so many
-     * requests wait out their delays at once. Closing the result closes {@code driver}.
+     * {@code [min, max]}, block-status lookups and flushes included. The delay is a
+     * {@code Coroutine.sleep}: it holds no thread, so many requests wait out their delays at
+     * once. Closing the result closes {@code driver}.
      *
      * @throws IllegalArgumentException if {@code min} is negative or {@code max < min}
      */

@@ -47,10 +47,10 @@ public record BlockSpec(Device device, boolean readOnly, Duration minLatency,
                                        system's block size, or they fail with EINVAL
             options:
               --readonly               refuse writes, trims and zeroing with EPERM
-              --latency TIME           delay every request by TIME, e.g. 10ms
+              --latency TIME           delay every request (block status too) by TIME, e.g. 10ms
               --latency MIN-MAX        ... by a time drawn uniformly from MIN to MAX, e.g. 1ms-30ms
               --count                  count requests and bytes by kind
-            SIZE is bytes, or a number with K, M, G or T (powers of 1024), e.g. 512M, 8G.
+            SIZE is bytes, or a number with K, M, G or T (powers of 1024), e.g. 512M, 8GiB.
             TIME is a number with ns, us, ms or s, e.g. 250us, 1.5ms.
             A flag's value may also follow an '=': --memory=1G.
             """;
@@ -233,9 +233,21 @@ public record BlockSpec(Device device, boolean readOnly, Duration minLatency,
 
     // ---- values ---------------------------------------------------------------------------
 
-    /** {@code 4096}, {@code 512K}, {@code 1G}...: bytes, with powers of 1024 for K, M, G, T. */
-    static long parseSize(String flag, String value) {
+    /**
+     * Parses the size given to a command-line flag: {@code 4096}, {@code 512K}, {@code 1G},
+     * {@code 2TiB}: bytes, or a number with K, M, G or T (powers of 1024), optionally followed by
+     * {@code iB} or {@code B}. Shared by every tool that takes sizes, so they all read them alike.
+     *
+     * @throws IllegalArgumentException naming {@code flag} and {@code value}: not a size, or
+     *     more than a {@code long} holds
+     */
+    public static long parseSize(String flag, String value) {
         String v = value.trim().toUpperCase(Locale.ROOT);
+        if (v.endsWith("IB")) {
+            v = v.substring(0, v.length() - 2);
+        } else if (v.endsWith("B")) {
+            v = v.substring(0, v.length() - 1);
+        }
         int shift = 0;
         if (!v.isEmpty()) {
             int at = "KMGT".indexOf(v.charAt(v.length() - 1));
@@ -253,6 +265,11 @@ public record BlockSpec(Device device, boolean readOnly, Duration minLatency,
             throw new IllegalArgumentException(flag + " '" + value + "' is too large");
         }
         return bytes.longValue();
+    }
+
+    /** {@code 1 GiB}, {@code 64 MiB}, {@code 1536 KiB}, {@code 100 B}: exact, never rounded. */
+    public static String formatSize(long bytes) {
+        return Requests.size(bytes);
     }
 
     /** {@code 10ms}, {@code 250us}, {@code 1.5s}: a duration with its unit. */

@@ -14,8 +14,12 @@ import java.util.concurrent.ThreadLocalRandom;
  * out their delays at once (128 requests with 10 ms each take about 10 ms, not 1.28 s).
  *
  * <p>Every request is delayed, also one that the wrapped driver then refuses (a real store
- * answers errors after the round trip too). A {@link Coroutine#wake()} of the requesting
- * coroutine ends its delay early, as it ends any {@code Coroutine.sleep}.
+ * answers errors after the round trip too), and so is every {@link #blockStatus} lookup and
+ * {@link #flush}: an object store's metadata call (which ranges hold data) costs a round trip
+ * like a read does. An NBD server that looks up block status to answer a sparse READ pays for
+ * it; corio's looks it up while the data is read, so a READ still costs one delay, not two.
+ * A {@link Coroutine#wake()} of the requesting coroutine ends its delay early, as it ends any
+ * {@code Coroutine.sleep}.
  */
 final class LatencyFilter extends FilterDriver {
 

@@ -12,16 +12,17 @@ import java.util.concurrent.atomic.AtomicReferenceArray;
  * on write, one {@value #CHUNK}-byte chunk at a time; a chunk never written reads as zero and
  * is reported as {@code HOLE | ZERO}. {@link #discard} and {@link #writeZeroes} with
  * {@link #MAY_TRIM} free the chunks they cover whole and zero the bytes of the ones they
- * cover in part. {@code writeZeroes} without {@code MAY_TRIM} zeroes allocated chunks in
- * place and leaves holes as holes: there is no space to reserve in memory, and allocating a
- * whole device of zeros would only risk running out of heap. Zeroing is always fast, so
- * {@link #FAST_ZERO} is always honoured; flush and FUA have nothing to do.
+ * cover in part. {@code writeZeroes} without {@code MAY_TRIM} (NBD's
+ * {@code NBD_CMD_FLAG_NO_HOLE}: "the area MUST be fully provisioned") allocates every chunk it
+ * touches and zeroes the range; a chunk it covers whole, or one it had to allocate, is then
+ * reported as {@code ZERO} alone (allocated, reads as zero) until it is written. Zeroing is
+ * always fast, so {@link #FAST_ZERO} is always honoured; flush and FUA have nothing to do.
  *
  * <p>Thread-safe: coroutines of any number of contexts may call it at once. Data is lost
  * with the driver: {@link #close()} frees it, and later requests fail with
- * {@link BlockError#ESHUTDOWN}. A write that finds the heap exhausted fails with
- * {@link BlockError#ENOSPC}, possibly after writing the chunks before the one it could not
- * allocate.
+ * {@link BlockError#ESHUTDOWN}. A write (or a zeroing without {@code MAY_TRIM}) that finds the
+ * heap exhausted fails with {@link BlockError#ENOSPC}, possibly after writing the chunks before
+ * the one it could not allocate.
  */
 final class MemoryDriver implements BlockDriver {
 
@@ -45,8 +46,12 @@ final class MemoryDriver implements BlockDriver {
      * monitor is right: it never parks a coroutine across a yield, and adjacent chunks have
      * different stripes, so writers on different chunks rarely meet.
      *
-     * Block status reads the slots without the lock (they are volatile): its answer is a
-     * snapshot, which is all the contract promises for requests running concurrently.
+     * A chunk is a Chunk: its bytes, and whether they are known to be all zero (it was
+     * allocated or zeroed whole by writeZeroes without MAY_TRIM, and not written since). That
+     * mark is changed under the stripe lock with the bytes.
+     *
+     * Block status reads the slots and marks without the lock (they are volatile): its answer
+     * is a snapshot, which is all the contract promises for requests running concurrently.
      */
 
     /** Bytes per allocation unit. */
@@ -62,10 +67,20 @@ final class MemoryDriver implements BlockDriver {
 
     private static final byte[] ZEROS = new byte[CHUNK];
 
+    /** An allocated chunk. */
+    private static final class Chunk {
+        final byte[] bytes;
+        volatile boolean zero; // written under the stripe lock: the bytes are known to be all zero
+
+        Chunk(int size) {
+            bytes = new byte[size];
+        }
+    }
+
     private final long length;
     private final Object[] stripes = new Object[STRIPES];
     // the directory: CAS only; a page's slots: set under the chunk's stripe lock, read anywhere
-    private final AtomicReferenceArray<AtomicReferenceArray<byte[]>> pages;
+    private final AtomicReferenceArray<AtomicReferenceArray<Chunk>> pages;
     private final AtomicLong allocated = new AtomicLong(); // chunks; changed under stripe locks
     private volatile boolean closed;
 
@@ -121,8 +136,8 @@ final class MemoryDriver implements BlockDriver {
             int in = (int) (pos & (CHUNK - 1));
             int n = Math.min(CHUNK - in, dst.remaining());
             synchronized (stripe(c)) {
-                byte[] chunk = chunk(c);
-                dst.put(chunk != null ? chunk : ZEROS, chunk != null ? in : 0, n);
+                Chunk chunk = chunk(c);
+                dst.put(chunk != null ? chunk.bytes : ZEROS, chunk != null ? in : 0, n);
             }
             pos += n;
         }
@@ -138,7 +153,9 @@ final class MemoryDriver implements BlockDriver {
             int in = (int) (pos & (CHUNK - 1));
             int n = Math.min(CHUNK - in, src.remaining());
             synchronized (stripe(c)) {
-                src.get(allocate(c), in, n);
+                Chunk chunk = allocate(c);
+                chunk.zero = false;
+                src.get(chunk.bytes, in, n);
             }
             pos += n;
         }
@@ -165,7 +182,8 @@ final class MemoryDriver implements BlockDriver {
         zero(offset, length, (flags & MAY_TRIM) != 0);
     }
 
-    private void zero(long offset, long length, boolean free) {
+    /** Zeroes the range: frees whole chunks if {@code free}, else provisions every chunk. */
+    private void zero(long offset, long length, boolean free) throws BlockException {
         long pos = offset;
         long end = offset + length;
         while (pos < end) {
@@ -173,13 +191,20 @@ final class MemoryDriver implements BlockDriver {
             int in = (int) (pos & (CHUNK - 1));
             int n = (int) Math.min(CHUNK - in, end - pos);
             synchronized (stripe(c)) {
-                byte[] chunk = chunk(c);
-                if (chunk != null) {
-                    if (free && n == chunk.length) {
+                Chunk chunk = chunk(c);
+                if (free) {
+                    if (chunk != null && n == chunk.bytes.length) {
                         page(c, false).set(slot(c), null);
                         allocated.decrementAndGet();
-                    } else {
-                        Arrays.fill(chunk, in, in + n, (byte) 0);
+                    } else if (chunk != null) {
+                        Arrays.fill(chunk.bytes, in, in + n, (byte) 0);
+                    }
+                } else if (chunk == null) {
+                    allocate(c).zero = true; // fresh, so all zero
+                } else {
+                    Arrays.fill(chunk.bytes, in, in + n, (byte) 0);
+                    if (n == chunk.bytes.length) {
+                        chunk.zero = true;
                     }
                 }
             }
@@ -201,14 +226,15 @@ final class MemoryDriver implements BlockDriver {
         long pos = offset;
         while (pos < end) {
             long c = pos >>> CHUNK_SHIFT;
-            AtomicReferenceArray<byte[]> page = pages.get((int) (c >>> PAGE_SHIFT));
+            AtomicReferenceArray<Chunk> page = pages.get((int) (c >>> PAGE_SHIFT));
             int here;
             long next;
             if (page == null) { // a whole page never written: skip it at once
                 here = Extent.HOLE | Extent.ZERO;
                 next = ((c >>> PAGE_SHIFT) + 1) << (PAGE_SHIFT + CHUNK_SHIFT);
             } else {
-                here = page.get(slot(c)) == null ? Extent.HOLE | Extent.ZERO : 0;
+                Chunk chunk = page.get(slot(c));
+                here = chunk == null ? Extent.HOLE | Extent.ZERO : chunk.zero ? Extent.ZERO : 0;
                 next = (c + 1) << CHUNK_SHIFT;
             }
             if (here != flags) {
@@ -260,11 +286,11 @@ final class MemoryDriver implements BlockDriver {
     }
 
     /** The page of chunk {@code c}, made if absent and {@code create}, else maybe null. */
-    private AtomicReferenceArray<byte[]> page(long c, boolean create) {
+    private AtomicReferenceArray<Chunk> page(long c, boolean create) {
         int p = (int) (c >>> PAGE_SHIFT);
-        AtomicReferenceArray<byte[]> page = pages.get(p);
+        AtomicReferenceArray<Chunk> page = pages.get(p);
         if (page == null && create) {
-            AtomicReferenceArray<byte[]> fresh = new AtomicReferenceArray<>(PAGE_CHUNKS);
+            AtomicReferenceArray<Chunk> fresh = new AtomicReferenceArray<>(PAGE_CHUNKS);
             page = pages.compareAndExchange(p, null, fresh);
             if (page == null) {
                 page = fresh;
@@ -274,19 +300,19 @@ final class MemoryDriver implements BlockDriver {
     }
 
     /** Chunk {@code c}, or null if it is a hole. Caller holds its stripe lock. */
-    private byte[] chunk(long c) {
-        AtomicReferenceArray<byte[]> page = page(c, false);
+    private Chunk chunk(long c) {
+        AtomicReferenceArray<Chunk> page = page(c, false);
         return page == null ? null : page.get(slot(c));
     }
 
     /** Chunk {@code c}, allocated (zeroed) if it was a hole. Caller holds its stripe lock. */
-    private byte[] allocate(long c) throws BlockException {
-        AtomicReferenceArray<byte[]> page = page(c, true);
-        byte[] chunk = page.get(slot(c));
+    private Chunk allocate(long c) throws BlockException {
+        AtomicReferenceArray<Chunk> page = page(c, true);
+        Chunk chunk = page.get(slot(c));
         if (chunk == null) {
             long start = c << CHUNK_SHIFT;
             try {
-                chunk = new byte[(int) Math.min(CHUNK, length - start)];
+                chunk = new Chunk((int) Math.min(CHUNK, length - start));
             } catch (OutOfMemoryError e) {
                 throw new BlockException(BlockError.ENOSPC, "no heap left for the chunk at "
                         + start + " of " + this);

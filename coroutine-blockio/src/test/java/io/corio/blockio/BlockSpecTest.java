@@ -58,6 +58,12 @@ class BlockSpecTest {
         assertEquals(3L << 20, BlockSpec.parseSize("--memory", "3M"));
         assertEquals(8L << 30, BlockSpec.parseSize("--memory", "8G"));
         assertEquals(1L << 40, BlockSpec.parseSize("--memory", "1T"));
+        assertEquals(1L << 30, BlockSpec.parseSize("--memory", "1GiB"));
+        assertEquals(64L << 10, BlockSpec.parseSize("--memory", "64kb"));
+        assertEquals(100, BlockSpec.parseSize("--memory", "100B"));
+        assertEquals("1 GiB", BlockSpec.formatSize(1L << 30));
+        assertEquals("1536 KiB", BlockSpec.formatSize(1536 << 10));
+        assertEquals("100 B", BlockSpec.formatSize(100));
         assertEquals(Duration.ofNanos(7), BlockSpec.parseDuration("--latency", "7ns"));
         assertEquals(Duration.ofNanos(1500), BlockSpec.parseDuration("--latency", "1.5us"));
         assertEquals(Duration.ofMillis(10), BlockSpec.parseDuration("--latency", "10ms"));

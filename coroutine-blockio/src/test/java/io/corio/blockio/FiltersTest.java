@@ -165,6 +165,13 @@ class FiltersTest {
                 return System.nanoTime() - t0;
             });
             assertTrue(took >= TimeUnit.MILLISECONDS.toNanos(20), "took " + took + " ns");
+            // a block-status lookup is a round trip too (an object store's metadata call)
+            long lookup = ctx.call(() -> {
+                long t0 = System.nanoTime();
+                d.blockStatus(0, 4096);
+                return System.nanoTime() - t0;
+            });
+            assertTrue(lookup >= TimeUnit.MILLISECONDS.toNanos(20), "block status took " + lookup + " ns");
         }
     }
 

@@ -151,9 +151,10 @@ class MemoryDriverTest {
                 write(d, 0, pattern(2 * CHUNK, 6));
                 d.writeZeroes(0, 4L * CHUNK, BlockDriver.FAST_ZERO | BlockDriver.FUA);
                 assertArrayEquals(new byte[4 * CHUNK], read(d, 0, 4 * CHUNK));
-                // without MAY_TRIM: written chunks stay allocated, holes stay holes
-                assertEquals(List.of(new Extent(0, 2L * CHUNK, 0),
-                        new Extent(2L * CHUNK, 2L * CHUNK, HOLE)), status(d, 0, 4L * CHUNK));
+                // without MAY_TRIM (NBD's NO_HOLE) the whole range is provisioned: written chunks
+                // stay allocated, holes get allocated, and all of it reads as zero
+                assertEquals(List.of(new Extent(0, 4L * CHUNK, Extent.ZERO)), status(d, 0, 4L * CHUNK));
+                assertEquals(4L * CHUNK, d.allocatedBytes());
                 d.writeZeroes(0, 4L * CHUNK, BlockDriver.MAY_TRIM | BlockDriver.FAST_ZERO);
                 assertEquals(List.of(new Extent(0, 4L * CHUNK, HOLE)), status(d, 0, 4L * CHUNK));
                 return null;
@@ -226,6 +227,32 @@ class MemoryDriverTest {
     void randomOperationsMatchAReferenceArray() throws Exception {
         try (BlockDriver d = BlockDriver.memory(16 * CHUNK + 4321)) {
             Drivers.randomOperations(ctx, d, 42, 3000, 3 * CHUNK);
+        }
+    }
+
+    @Test
+    void aProvisionedZeroRangeIsAllocatedAndZeroUntilWritten() throws Exception {
+        try (MemoryDriver d = new MemoryDriver(4L * CHUNK)) {
+            ctx.call(() -> {
+                write(d, 0, pattern(CHUNK, 7)); // chunk 0: data; chunks 1-3: holes
+                d.writeZeroes(100, 200, 0); // part of a data chunk: still data
+                d.writeZeroes(CHUNK + 10, 20, 0); // part of a hole: the chunk is allocated, all zero
+                d.writeZeroes(3L * CHUNK, CHUNK, 0); // a whole hole
+                assertEquals(List.of(new Extent(0, CHUNK, 0), new Extent(CHUNK, CHUNK, Extent.ZERO),
+                        new Extent(2L * CHUNK, CHUNK, HOLE), new Extent(3L * CHUNK, CHUNK, Extent.ZERO)),
+                        status(d, 0, 4L * CHUNK));
+                assertEquals(3L * CHUNK, d.allocatedBytes());
+                byte[] expected = pattern(CHUNK, 7);
+                java.util.Arrays.fill(expected, 100, 300, (byte) 0);
+                assertArrayEquals(expected, read(d, 0, CHUNK));
+                assertArrayEquals(new byte[3 * CHUNK], read(d, CHUNK, 3 * CHUNK));
+                write(d, 3L * CHUNK + 5, new byte[] {1}); // written: data again
+                d.writeZeroes(0, CHUNK, 0); // a whole data chunk zeroed: known zero now
+                assertEquals(List.of(new Extent(0, 2L * CHUNK, Extent.ZERO),
+                        new Extent(2L * CHUNK, CHUNK, HOLE), new Extent(3L * CHUNK, CHUNK, 0)),
+                        status(d, 0, 4L * CHUNK));
+                return null;
+            });
         }
     }
 }

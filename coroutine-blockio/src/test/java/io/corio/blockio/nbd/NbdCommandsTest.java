@@ -123,6 +123,24 @@ class NbdCommandsTest {
     }
 
     @Test
+    void aNoHoleZeroOfAMemoryExportLeavesItAllocatedAndZero() throws Exception {
+        // proto.md: with NBD_CMD_FLAG_NO_HOLE "the area MUST be fully provisioned", so block
+        // status must not call it a hole (STATE_HOLE: future writes may fail for space)
+        try (BlockDriver memory = BlockDriver.memory(SIZE);
+                Fixture g = new Fixture(NbdServer.builder().export("m", memory))) {
+            NbdClient m = g.connect("m");
+            int chunk = 64 << 10;
+            NbdClient.Response status = g.co(() -> {
+                m.request(CMD_WRITE_ZEROES, CMD_FLAG_NO_HOLE, 0, chunk, null);
+                m.request(CMD_WRITE_ZEROES, 0, chunk, chunk, null); // may punch: stays a hole
+                return m.request(CMD_BLOCK_STATUS, 0, 0, 2 * chunk, null);
+            });
+            assertEquals(List.of(new Reply.Descriptor(chunk, STATE_ZERO),
+                    new Reply.Descriptor(chunk, STATE_HOLE | STATE_ZERO)), status.descriptors());
+        }
+    }
+
+    @Test
     void blockStatusReqOneSendsOneDescriptor() throws Exception {
         write(8192, Fixture.pattern(4096, 5), 0);
         NbdClient.Response all = f.co(() -> c.request(CMD_BLOCK_STATUS, 0, 0, 4 * 4096, null));

@@ -53,8 +53,8 @@ public final class Main {
               --budget SIZE            bytes of requests one connection may have in flight
                                        (default %s, at least %s)
               --help                   this text
-            """.formatted(DEFAULT_LISTEN, Sizes.format(NbdServer.DEFAULT_BUDGET),
-                    Sizes.format(NbdServer.MIN_BUDGET)) + BlockSpec.USAGE;
+            """.formatted(DEFAULT_LISTEN, BlockSpec.formatSize(NbdServer.DEFAULT_BUDGET),
+                    BlockSpec.formatSize(NbdServer.MIN_BUDGET)) + BlockSpec.USAGE;
 
     /**
      * Parses {@code args}: the device flags by {@link BlockSpec}, the server's here; flags may be
@@ -160,13 +160,13 @@ public final class Main {
     private static long budget(String value) throws UsageException {
         long n;
         try {
-            n = Sizes.parse(value);
+            n = BlockSpec.parseSize("--budget", value);
         } catch (IllegalArgumentException e) {
-            throw new UsageException("--budget " + value + ": " + e.getMessage());
+            throw new UsageException(e.getMessage());
         }
         if (n < NbdServer.MIN_BUDGET) {
             throw new UsageException("--budget " + value + ": must be at least "
-                    + Sizes.format(NbdServer.MIN_BUDGET));
+                    + BlockSpec.formatSize(NbdServer.MIN_BUDGET));
         }
         return n;
     }
@@ -241,7 +241,7 @@ public final class Main {
         StringBuilder sb = new StringBuilder();
         sb.append("corio nbd: serving ").append(o.device()).append(", as export '")
                 .append(o.export()).append("' (budget ")
-                .append(Sizes.format(o.budget())).append(" per connection)\n");
+                .append(BlockSpec.formatSize(o.budget())).append(" per connection)\n");
         String name = URLEncoder.encode(o.export(), StandardCharsets.UTF_8).replace("+", "%20");
         for (SocketAddress a : bound) {
             String uri;
