@@ -58,7 +58,7 @@ public record BlockSpec(Device device, boolean readOnly, Duration minLatency,
     private static final Set<String> VALUED =
             Set.of("--memory", "--file", "--create-size", "--latency");
     private static final Set<String> FLAGS = Set.of("--memory", "--file", "--create-size",
-            "--latency", "--direct", "--readonly", "--count");
+            "--latency", "--direct", "--readonly", "--read-only", "--count");
 
     /** What stores the bytes. */
     public sealed interface Device {}
@@ -123,6 +123,9 @@ public record BlockSpec(Device device, boolean readOnly, Duration minLatency,
             int eq = arg.indexOf('=');
             String flag = arg.startsWith("--") && eq > 0 ? arg.substring(0, eq) : arg;
             String inline = flag.equals(arg) ? null : arg.substring(eq + 1);
+            if (flag.equals("--read-only")) {
+                flag = "--readonly"; // qemu-nbd's and nbdkit's spelling
+            }
             if (!FLAGS.contains(flag)) {
                 rest.add(arg);
                 continue;

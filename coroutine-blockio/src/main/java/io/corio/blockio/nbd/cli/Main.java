@@ -87,6 +87,9 @@ public final class Main {
                 flag = arg.substring(0, eq);
                 value = arg.substring(eq + 1);
             }
+            if (flag.equals("--export-name")) {
+                flag = "--export"; // qemu-nbd's spelling
+            }
             switch (flag) {
                 case "--export", "--listen", "--budget" -> {
                     if (value == null) {

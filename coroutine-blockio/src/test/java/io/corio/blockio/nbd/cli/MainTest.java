@@ -42,6 +42,16 @@ class MainTest {
     }
 
     @Test
+    void qemuNbdSpellingsAreAccepted() throws Exception {
+        Main.Options o = Main.parse("--memory", "1M", "--export-name", "disk", "--read-only");
+        assertEquals("disk", o.export());
+        assertTrue(o.device().readOnly());
+        Main.Options eq = Main.parse("--memory=1M", "--export-name=other");
+        assertEquals("other", eq.export());
+        assertFalse(eq.device().readOnly());
+    }
+
+    @Test
     void latencyWrapsTheDevice() throws Exception {
         Main.Options o = Main.parse("--memory", "1M", "--latency", "10ms", "--readonly");
         assertEquals("memory 1 MiB, read-only, latency 10ms", o.device().toString());
