@@ -1,6 +1,8 @@
 package io.corio.bench.ninep;
 
 import io.corio.core.AioContext;
+import io.corio.core.io.BufferPool;
+import io.corio.core.io.FrameWriter;
 import io.corio.ninep.protocol.Codec;
 import io.corio.ninep.protocol.FrameReader;
 import io.corio.ninep.protocol.FramingException;
@@ -11,8 +13,7 @@ import io.corio.ninep.protocol.Rmessage.Rlerror;
 import io.corio.ninep.protocol.Rmessage.Rversion;
 import io.corio.ninep.protocol.Tmessage;
 import io.corio.ninep.protocol.Tmessage.Tversion;
-import io.corio.ninep.server.BufferPool;
-import io.corio.ninep.server.ReplyWriter;
+import io.corio.ninep.server.Replies;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.ByteChannel;
@@ -23,12 +24,12 @@ import org.slf4j.LoggerFactory;
 /**
  * One client connection of the {@link CallbackServer}, on the real server's transport: a reader
  * thread cuts the stream into pooled frames and decodes them, the connection's own
- * {@link AioContext} runs the requests, a {@link ReplyWriter} thread writes the replies. What
+ * {@link AioContext} runs the requests, a {@link FrameWriter} thread writes the replies. What
  * differs from the real {@code Session} is how a request runs: not as a coroutine but as a
  * bottom half that starts its handler ({@link CallbackFiles}), which goes on in post-ops.
  *
  * <p>Flow control as in {@code Session}: the reader takes one unit of a {@link Semaphore} of
- * {@link #MAX_IN_FLIGHT} units for each frame and the ReplyWriter gives it back once the reply
+ * {@link #MAX_IN_FLIGHT} units for each frame and the FrameWriter gives it back once the reply
  * is written, so past that the reader stops reading. There are no run slots: every request
  * read starts at once, so there is no waiting request for a Tflush to cancel, and Tflush is not
  * served ({@code EOPNOTSUPP}). Tversion and the end of the connection take every unit, so they
@@ -66,7 +67,7 @@ final class CallbackConnection {
     private final ByteChannel channel;
     private final AioContext ctx;
     private final Semaphore frameUnits = new Semaphore(MAX_IN_FLIGHT); // thread-safe
-    private final ReplyWriter writer;
+    private final FrameWriter writer;
     private final BufferPool buffers; // thread-safe
     private final FrameReader frames; // reader thread only
     private final CallbackFiles files; // context only
@@ -78,7 +79,7 @@ final class CallbackConnection {
         this.channel = channel;
         this.maxMsize = shared.maxMsize();
         this.buffers = shared.buffers();
-        this.writer = new ReplyWriter(name, channel, frameUnits, buffers);
+        this.writer = new FrameWriter(name, channel, buffers, n -> frameUnits.release((int) n));
         this.frames = new FrameReader(maxMsize, buffers);
         this.onEnd = onEnd;
         this.ctx = AioContext.start(name);
@@ -106,7 +107,7 @@ final class CallbackConnection {
         assert !pdu.answered : "answered twice: " + pdu.message;
         pdu.answered = true;
         buffers.give(pdu.frame); // the back end is done with the payload
-        writer.send(r, 1); // its frame unit goes back once the reply is written
+        Replies.send(writer, r, 1); // its frame unit goes back once the reply is written
     }
 
     private void readLoop() {
@@ -140,7 +141,7 @@ final class CallbackConnection {
         } catch (ProtocolException e) {
             log.debug("{}: {}", name, e.getMessage());
             buffers.give(frame);
-            writer.send(new Rlerror(e.tag(), e.errno()), 1);
+            Replies.send(writer, new Rlerror(e.tag(), e.errno()), 1);
             return;
         }
         if (t instanceof Tversion v) {
@@ -164,7 +165,7 @@ final class CallbackConnection {
         frames.setMaxFrameSize(m);
         ctx.execute(() -> {
             files.reset(m);
-            writer.send(new Rversion(v.tag(), m, version), MAX_IN_FLIGHT);
+            Replies.send(writer, new Rversion(v.tag(), m, version), MAX_IN_FLIGHT);
         });
     }
 

@@ -4,6 +4,7 @@ import io.corio.bench.ninep.CallbackConnection.Pdu;
 import io.corio.core.AioContext;
 import io.corio.core.CoroutineFunction;
 import io.corio.core.WorkerPool;
+import io.corio.core.io.BufferPool;
 import io.corio.ninep.fs.Backend;
 import io.corio.ninep.fs.FsException;
 import io.corio.ninep.fs.Handle;
@@ -16,7 +17,6 @@ import io.corio.ninep.protocol.Qid;
 import io.corio.ninep.protocol.Rmessage;
 import io.corio.ninep.protocol.Rmessage.*;
 import io.corio.ninep.protocol.Tmessage.*;
-import io.corio.ninep.server.BufferPool;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -55,7 +55,7 @@ final class CallbackFiles {
     private final AioContext ctx;
     private final Map<String, Backend> exports; // immutable
     private final WorkerPool io; // thread-safe; where blocking back-end calls run
-    private final BufferPool buffers; // thread-safe; Rread payloads, given back by the ReplyWriter
+    private final BufferPool buffers; // thread-safe; Rread payloads, given back by the FrameWriter
     private final CallbackServer.Stats stats; // thread-safe
     private final Map<Integer, CallbackFid> fids = new HashMap<>(); // context only
     private int msize; // context only

@@ -1,9 +1,9 @@
 package io.corio.bench.ninep;
 
 import io.corio.core.WorkerPool;
+import io.corio.core.io.BufferPool;
 import io.corio.ninep.fs.Backend;
 import io.corio.ninep.protocol.P9;
-import io.corio.ninep.server.BufferPool;
 import io.corio.ninep.server.NinepServer;
 import java.io.IOException;
 import java.net.InetSocketAddress;

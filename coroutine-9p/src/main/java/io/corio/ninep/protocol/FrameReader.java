@@ -1,5 +1,6 @@
 package io.corio.ninep.protocol;
 
+import io.corio.core.io.Buffers;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -27,15 +28,6 @@ import java.nio.channels.ReadableByteChannel;
  * ignores the heap ones). Pooled mode reads only from channels: {@link #feed} is refused.
  */
 public final class FrameReader {
-    /** Where a pooled reader gets and returns buffers of large frames; thread-safe. */
-    public interface Buffers {
-        /** A direct buffer with position 0 and limit {@code size}; contents undefined. */
-        ByteBuffer take(int size);
-
-        /** Returns a buffer; anything not from {@link #take} is ignored. */
-        void give(ByteBuffer buffer);
-    }
-
     /*
      * Implementation notes. Bytes are received into buf. [start, buf.position()) holds
      * bytes not yet handed out; everything before start belongs to frames already handed

@@ -3,6 +3,7 @@ package io.corio.ninep.server;
 import io.corio.core.Coroutine;
 import io.corio.core.CoroutineFunction;
 import io.corio.core.WorkerPool;
+import io.corio.core.io.BufferPool;
 import io.corio.ninep.fs.Backend;
 import io.corio.ninep.fs.FsException;
 import io.corio.ninep.fs.Handle;
@@ -40,7 +41,7 @@ final class FileService {
     private final Map<String, Backend> exports; // immutable
     private final LockTable locks; // shared by the server's sessions; thread-safe
     private final ServerStats stats; // thread-safe
-    private final BufferPool buffers; // thread-safe; Rread payloads, given back by the ReplyWriter
+    private final BufferPool buffers; // thread-safe; Rread payloads, given back by the FrameWriter
     private final WorkerPool io; // thread-safe; where blocking back-end calls run
     private final Map<Integer, Fid> fids = new HashMap<>(); // context only
     private int msize; // context only

@@ -1,6 +1,7 @@
 package io.corio.ninep.server;
 
 import io.corio.core.WorkerPool;
+import io.corio.core.io.BufferPool;
 import java.time.Duration;
 import io.corio.ninep.fs.Backend;
 import io.corio.ninep.protocol.P9;

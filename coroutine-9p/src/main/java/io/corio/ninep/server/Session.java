@@ -1,6 +1,8 @@
 package io.corio.ninep.server;
 
 import io.corio.core.AioContext;
+import io.corio.core.io.BufferPool;
+import io.corio.core.io.FrameWriter;
 import io.corio.ninep.fs.FsException;
 import io.corio.ninep.protocol.Codec;
 import io.corio.ninep.protocol.Errno;
@@ -30,7 +32,7 @@ import org.slf4j.LoggerFactory;
 /**
  * One client connection: its own {@link AioContext}, a reader thread that cuts the byte stream
  * into frames and hands each to the context, one coroutine per request, replies written whole
- * by a {@link ReplyWriter} in whatever order requests finish.
+ * by a {@link FrameWriter} in whatever order requests finish.
  *
  * <p>Why a context per connection: everything a session owns (fid table, tag table, msize) is
  * then confined to one loop and needs no lock, a slow or misbehaving client cannot delay
@@ -100,7 +102,7 @@ final class Session {
     private final int maxRequests;
     private final Semaphore frameUnits; // one per frame read and not yet answered; thread-safe
     private final int capacity; // frameUnits' total
-    private final ReplyWriter writer;
+    private final FrameWriter writer;
     private final FileService files;
     private final ServerStats stats; // thread-safe
     private final Runnable onEnd;
@@ -119,7 +121,7 @@ final class Session {
         this.msize = maxMsize;
         this.capacity = maxRequests + MAX_WAITING;
         this.frameUnits = new Semaphore(capacity);
-        this.writer = new ReplyWriter(name, channel, frameUnits, config.buffers());
+        this.writer = new FrameWriter(name, channel, config.buffers(), n -> frameUnits.release((int) n));
         this.stats = config.stats();
         this.files = new FileService(config.exports(), config.locks(), stats, config.buffers(), config.io(), msize);
         this.buffers = config.buffers();
@@ -173,7 +175,7 @@ final class Session {
         } catch (ProtocolException e) {
             log.debug("{}: {}", name, e.getMessage());
             buffers.give(frame);
-            writer.send(new Rlerror(e.tag(), e.errno()), 1);
+            Replies.send(writer, new Rlerror(e.tag(), e.errno()), 1);
             return;
         }
         if (t instanceof Tversion v) {
@@ -296,7 +298,7 @@ final class Session {
         for (int flushTag : flushed) {
             out.add(new Rflush(flushTag));
         }
-        writer.sendAll(out, 1);
+        Replies.sendAll(writer, out, 1);
     }
 
     /** Takes {@code req} and the flushes queued on it out of {@link #inFlight}, in reply order. */
@@ -330,7 +332,7 @@ final class Session {
             assert inFlight.isEmpty() : inFlight.keySet();
             inFlight.clear();
             msize = m;
-            writer.send(new Rversion(v.tag(), m, version), capacity);
+            Replies.send(writer, new Rversion(v.tag(), m, version), capacity);
             return null;
         });
     }

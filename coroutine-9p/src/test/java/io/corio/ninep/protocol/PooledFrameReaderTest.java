@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.corio.core.io.Buffers;
 import io.corio.ninep.protocol.Tmessage.Tclunk;
 import io.corio.ninep.protocol.Tmessage.Twrite;
 import java.io.ByteArrayOutputStream;
@@ -28,7 +29,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 class PooledFrameReaderTest {
 
     /** Counts what is taken and given back, and hands out direct buffers of exactly the size. */
-    private static final class CountingPool implements FrameReader.Buffers {
+    private static final class CountingPool implements Buffers {
         final Map<ByteBuffer, Boolean> out = new IdentityHashMap<>();
 
         @Override

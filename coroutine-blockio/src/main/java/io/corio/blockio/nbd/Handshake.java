@@ -2,6 +2,7 @@ package io.corio.blockio.nbd;
 
 import static io.corio.blockio.nbd.NbdProto.*;
 
+import io.corio.core.io.FrameWriter;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
@@ -15,7 +16,7 @@ import org.slf4j.LoggerFactory;
  * The server side of the fixed newstyle handshake, as sequential code on the connection's
  * reader thread: greet, read the client flags, then answer options one by one until the client
  * picks an export (GO or EXPORT_NAME) or aborts. Replies are queued to the connection's
- * {@link ReplyWriter}, in order.
+ * {@link FrameWriter}, in order.
  *
  * <p>Options served: EXPORT_NAME, ABORT, LIST, INFO and GO (with NBD_INFO_EXPORT, NAME,
  * DESCRIPTION and BLOCK_SIZE), STRUCTURED_REPLY, LIST_META_CONTEXT and SET_META_CONTEXT (the one
@@ -37,12 +38,12 @@ final class Handshake {
 
     private final String name;
     private final WireIn in;
-    private final ReplyWriter out;
+    private final FrameWriter out;
     private final Map<String, Export> exports; // in the order added
     private boolean structured; // reader thread only, like everything here
     private Export metaExport; // the export of the last SET_META_CONTEXT that selected base:allocation
 
-    Handshake(String name, WireIn in, ReplyWriter out, Map<String, Export> exports) {
+    Handshake(String name, WireIn in, FrameWriter out, Map<String, Export> exports) {
         this.name = name;
         this.in = in;
         this.out = out;

@@ -1,6 +1,7 @@
 package io.corio.blockio.nbd;
 
 import io.corio.blockio.BlockDriver;
+import io.corio.core.io.BufferPool;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;

@@ -12,8 +12,9 @@ import org.slf4j.LoggerFactory;
  * The sending half of a client connection ({@link ClientLink}): each {@link #send} writes its
  * buffers whole, in one gathering write loop, under a {@link CoMutex}, so messages of concurrent
  * coroutines go out in the order they take the lock and never interleave on the wire (qemu-nbd's
- * {@code send_lock}). Coroutine-only. The server queues its replies to a {@link ReplyWriter}
- * thread instead, so that no request waits for another's write.
+ * {@code send_lock}). Coroutine-only. The server queues its replies to a
+ * {@link io.corio.core.io.FrameWriter} thread instead, so that no request waits for another's
+ * write.
  *
  * <p>A failed write closes the channel (the reader then ends the session) and every later send
  * returns false at once.

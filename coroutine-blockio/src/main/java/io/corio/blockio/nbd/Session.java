@@ -3,6 +3,8 @@ package io.corio.blockio.nbd;
 import static io.corio.blockio.nbd.NbdProto.*;
 
 import io.corio.core.AioContext;
+import io.corio.core.io.BufferPool;
+import io.corio.core.io.FrameWriter;
 import java.io.EOFException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -15,7 +17,7 @@ import org.slf4j.LoggerFactory;
 /**
  * One client connection: a reader thread that runs the handshake and then reads requests
  * continuously, its own {@link AioContext} that runs one coroutine per request, and a
- * {@link ReplyWriter} thread that writes replies whole, in completion order.
+ * {@link FrameWriter} thread that writes replies whole, in completion order.
  *
  * <p>Why a context per connection: a connection's requests are confined to one loop, a slow
  * client cannot delay another's requests on a shared loop, and ending a connection is closing
@@ -52,7 +54,7 @@ final class Session {
     private final Runnable onEnd;
     private final AioContext ctx;
     private final ByteBudget budget; // thread-safe
-    private final ReplyWriter out; // thread-safe
+    private final FrameWriter out; // thread-safe
     private final WireIn in; // reader thread only
     private final Thread reader;
     private final CountDownLatch ended = new CountDownLatch(1);
@@ -64,7 +66,7 @@ final class Session {
         this.pool = config.pool();
         this.onEnd = onEnd;
         this.budget = new ByteBudget(config.budget());
-        this.out = new ReplyWriter(name, channel, budget, pool);
+        this.out = new FrameWriter(name, channel, pool, budget::release);
         this.in = WireIn.direct(channel::read);
         this.reader = Thread.ofVirtual().name(name + "-reader").unstarted(this::run);
         this.ctx = AioContext.start(name);
@@ -160,7 +162,7 @@ final class Session {
 
     /** A request's coroutine: runs it and queues its reply, which carries its budget. */
     private void serve(Transmission t, Request r, long cost, ByteBuffer payload) {
-        ReplyWriter.Outgoing reply = null;
+        Transmission.Outgoing reply = null;
         try {
             reply = t.serve(r);
         } finally {
@@ -168,7 +170,7 @@ final class Session {
                 pool.give(payload); // the driver is done with the WRITE data
             }
             if (reply != null) {
-                out.send(reply, cost);
+                out.send(reply.buffers(), reply.pooled(), cost);
             } else { // serve() threw an Error: the client would wait forever for this reply
                 budget.release(cost);
                 close();

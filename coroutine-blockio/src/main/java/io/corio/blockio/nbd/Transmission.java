@@ -6,6 +6,8 @@ import io.corio.blockio.BlockDriver;
 import io.corio.blockio.BlockError;
 import io.corio.blockio.BlockException;
 import io.corio.blockio.Extent;
+import io.corio.core.io.BufferPool;
+import io.corio.core.io.FrameWriter;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
@@ -16,7 +18,7 @@ import org.slf4j.LoggerFactory;
  * Runs one request against an export's driver and encodes its reply: the transmission phase of
  * one connection, minus the reading and the writing. Called by each request's own coroutine,
  * many at once; it keeps no state between requests, so it needs no lock (the
- * {@link ReplyWriter} keeps replies whole on the wire).
+ * {@link FrameWriter} keeps replies whole on the wire).
  *
  * <p>Checks come before any I/O, in this order: command flags (EINVAL), read-only export
  * (EPERM), range (EINVAL, or ENOSPC for WRITE and WRITE_ZEROES past the end, as proto.md asks),
@@ -27,7 +29,7 @@ import org.slf4j.LoggerFactory;
  * OFFSET_DATA (see {@link SparseRead}; with NBD_CMD_FLAG_DF one OFFSET_DATA chunk), and errors
  * as ERROR chunks with a message. Everything is read before the first chunk goes out, so a
  * reply is never cut short by a late error. READ data lands in a buffer of the server's
- * {@link BufferPool}, which travels with the reply ({@link ReplyWriter.Outgoing#pooled()}) and
+ * {@link BufferPool}, which travels with the reply ({@link Outgoing#pooled()}) and
  * goes back to the pool once the reply is written.
  */
 final class Transmission {
@@ -35,6 +37,9 @@ final class Transmission {
 
     /** The most descriptors sent in one BLOCK_STATUS reply; the client asks again for the rest. */
     static final int MAX_DESCRIPTORS = 8192;
+
+    /** An encoded reply: the buffers to write, and the pool buffer they view, if any. */
+    record Outgoing(ByteBuffer[] buffers, ByteBuffer pooled) {}
 
     /** A request refused before it reached the driver. */
     private static final class Refused extends Exception {
@@ -63,7 +68,7 @@ final class Transmission {
     }
 
     /** Serves {@code r} and returns its reply; never throws for anything the client sent. */
-    ReplyWriter.Outgoing serve(Request r) {
+    Outgoing serve(Request r) {
         try {
             switch (r) {
                 case Request.Read x -> {
@@ -121,7 +126,7 @@ final class Transmission {
         }
     }
 
-    private ReplyWriter.Outgoing read(Request.Read r) throws Refused, BlockException {
+    private Outgoing read(Request.Read r) throws Refused, BlockException {
         check(r, CMD_FLAG_FUA | (structured ? CMD_FLAG_DF : 0), false);
         checkRange(r.offset(), r.length());
         if (r.length() > MAX_PAYLOAD) {
@@ -136,7 +141,7 @@ final class Transmission {
         try {
             if (!structured) {
                 driver.read(r.offset(), data);
-                return new ReplyWriter.Outgoing(TransmissionCodec.encode(
+                return new Outgoing(TransmissionCodec.encode(
                         new Reply.Simple(r.handle(), 0, data.flip())), data);
             }
             List<Reply.Chunk> chunks;
@@ -150,14 +155,14 @@ final class Transmission {
             for (Reply.Chunk c : chunks) {
                 bufs.addAll(List.of(TransmissionCodec.encode(c)));
             }
-            return new ReplyWriter.Outgoing(bufs.toArray(ByteBuffer[]::new), data);
+            return new Outgoing(bufs.toArray(ByteBuffer[]::new), data);
         } catch (BlockException | RuntimeException e) {
             pool.give(data); // no reply refers to it
             throw e;
         }
     }
 
-    private ReplyWriter.Outgoing writeZeroes(Request.WriteZeroes r) throws Refused, BlockException {
+    private Outgoing writeZeroes(Request.WriteZeroes r) throws Refused, BlockException {
         check(r, CMD_FLAG_FUA | CMD_FLAG_NO_HOLE | CMD_FLAG_FAST_ZERO, true);
         checkWriteRange(r.offset(), r.length());
         boolean fast = (r.flags() & CMD_FLAG_FAST_ZERO) != 0;
@@ -172,7 +177,7 @@ final class Transmission {
         return ok(r);
     }
 
-    private ReplyWriter.Outgoing blockStatus(Request.BlockStatus r) throws Refused, BlockException {
+    private Outgoing blockStatus(Request.BlockStatus r) throws Refused, BlockException {
         check(r, CMD_FLAG_FUA | CMD_FLAG_REQ_ONE, false);
         if (!baseAllocation) {
             throw new Refused(BlockError.EINVAL,
@@ -243,15 +248,15 @@ final class Transmission {
 
     // ------------------------------------------------------------------ replies
 
-    private static ReplyWriter.Outgoing reply(Reply r) {
-        return new ReplyWriter.Outgoing(TransmissionCodec.encode(r), null);
+    private static Outgoing reply(Reply r) {
+        return new Outgoing(TransmissionCodec.encode(r), null);
     }
 
-    private static ReplyWriter.Outgoing ok(Request r) {
+    private static Outgoing ok(Request r) {
         return reply(new Reply.Simple(r.handle(), 0, null));
     }
 
-    private ReplyWriter.Outgoing fail(Request r, int error, String message) {
+    private Outgoing fail(Request r, int error, String message) {
         log.debug("{}: {} -> {} ({})", name, r, errorName(error), message);
         return reply(structured ? new Reply.Error(r.handle(), true, error, message)
                 : new Reply.Simple(r.handle(), error, null));

@@ -120,9 +120,9 @@ class ConcurrencyTest {
 
     @Test
     void aClientThatStopsReadingRepliesHoldsTheServerToItsBudget() throws Exception {
-        // replies not yet written hold their budget (ReplyWriterTest checks that exactly): once
-        // the socket buffers are full the reader stops, and when the client reads again every
-        // reply arrives whole
+        // replies not yet written hold their budget (core's FrameWriterTest checks that
+        // exactly): once the socket buffers are full the reader stops, and when the client reads
+        // again every reply arrives whole
         SparseTestDriver disk = new SparseTestDriver(SIZE);
         int size = 64 << 10;
         int n = 2000;

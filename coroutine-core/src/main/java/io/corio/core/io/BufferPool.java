@@ -1,33 +1,34 @@
-package io.corio.blockio.nbd;
+package io.corio.core.io;
 
 import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.util.concurrent.ConcurrentLinkedDeque;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * Direct buffers for READ and WRITE payloads, reused across the server's requests. A WRITE
- * payload goes from the socket straight into one and from there to the driver; a READ goes
- * from the driver into one and from there to the socket, and the buffer comes back once the
- * reply is written. So no payload is allocated, zeroed or copied through a JDK bounce buffer
- * per request (a heap buffer costs a zeroing on allocation and a copy on every socket call).
+ * Direct buffers for request and reply payloads, reused across a server's requests. A write
+ * request's payload goes from the socket straight into one and from there to the back end; a
+ * read goes from the back end into one (pread straight into it, no bounce through the Java
+ * heap) and from there to the socket, and the buffer comes back once the reply is written. So
+ * no payload is allocated, zeroed or copied through a JDK bounce buffer per request (a heap
+ * buffer costs a zeroing on allocation and a copy on every socket call).
  *
- * <p>Buffers are page-aligned and come in power-of-two sizes from {@link #MIN_SIZE}; a request
- * takes the smallest that fits, so a 4 KiB read does not pin a 32 MiB buffer. At most
+ * <p>Buffers start on a page boundary ({@link #ALIGN}), so a file opened with {@code O_DIRECT}
+ * reads and writes them as they are, and come in power-of-two sizes from {@link #MIN_SIZE}; a
+ * request takes the smallest that fits, so a 4 KiB read does not pin a 1 MiB buffer. At most
  * {@code maxPooledBytes} wait in the pool; beyond that a returned buffer is left to the garbage
- * collector. What is in use is bounded by the connections' budgets, not here. Thread-safe.
+ * collector. What is in use is bounded by the callers (a connection's budget of bytes or
+ * frames), not here. Thread-safe.
  *
  * <p>Misuse to avoid: giving a buffer back twice, or while anything still reads or writes it,
  * hands one buffer to two requests. Each buffer has one owner at a time: the reader until its
- * request runs, the request until its reply is queued, then the reply writer.
+ * request runs, the request until its reply is queued, then the writer.
  */
-final class BufferPool {
+public final class BufferPool implements Buffers {
     /** The smallest buffer handed out. */
-    static final int MIN_SIZE = 4096;
-    /**
-     * Where every buffer starts: a page boundary, so that a file export opened with
-     * {@code O_DIRECT} reads and writes the buffer as it is instead of through a copy.
-     */
-    static final int ALIGN = 4096;
+    public static final int MIN_SIZE = 4096;
+    /** Where every buffer starts: a page boundary. */
+    public static final int ALIGN = 4096;
 
     private static final int CLASSES = 32 - Integer.numberOfLeadingZeros(Integer.MAX_VALUE / MIN_SIZE);
 
@@ -36,7 +37,11 @@ final class BufferPool {
     private final AtomicLong pooledBytes = new AtomicLong(); // CAS only
     private final long maxPooledBytes;
 
-    BufferPool(long maxPooledBytes) {
+    /** A pool that keeps at most {@code maxPooledBytes} of returned buffers for reuse. */
+    public BufferPool(long maxPooledBytes) {
+        if (maxPooledBytes < 0) {
+            throw new IllegalArgumentException("maxPooledBytes " + maxPooledBytes + " < 0");
+        }
         this.maxPooledBytes = maxPooledBytes;
         for (int i = 0; i < CLASSES; i++) {
             free[i] = new ConcurrentLinkedDeque<>();
@@ -44,10 +49,11 @@ final class BufferPool {
     }
 
     /**
-     * A direct buffer with position 0 and limit {@code size}, its contents undefined; give it
-     * back with {@link #give} when nothing refers to it any more.
+     * A direct, page-aligned, big-endian buffer with position 0 and limit {@code size}, its
+     * contents undefined; give it back with {@link #give} when nothing refers to it any more.
      */
-    ByteBuffer take(int size) {
+    @Override
+    public ByteBuffer take(int size) {
         if (size < 0) {
             throw new IllegalArgumentException("size " + size + " < 0");
         }
@@ -58,14 +64,15 @@ final class BufferPool {
         } else {
             pooledBytes.addAndGet(-b.capacity());
         }
-        return b.clear().limit(size);
+        return b.clear().limit(size).order(ByteOrder.BIG_ENDIAN);
     }
 
     /**
      * Takes back a buffer from {@link #take}. Anything else (a heap buffer, a slice, a buffer of
-     * another size) is ignored.
+     * another size) is ignored, so giving back a reply's payload whatever it is stays safe.
      */
-    void give(ByteBuffer b) {
+    @Override
+    public void give(ByteBuffer b) {
         int cap = b.capacity();
         if (!b.isDirect() || cap < MIN_SIZE || Integer.bitCount(cap) != 1) {
             return;
@@ -78,7 +85,7 @@ final class BufferPool {
     }
 
     /** Bytes waiting in the pool now. */
-    long pooledBytes() {
+    public long pooledBytes() {
         return pooledBytes.get();
     }
 

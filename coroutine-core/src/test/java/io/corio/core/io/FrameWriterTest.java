@@ -1,28 +1,29 @@
-package io.corio.blockio.nbd;
+package io.corio.core.io;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.ClosedChannelException;
 import java.nio.channels.GatheringByteChannel;
+import java.nio.channels.WritableByteChannel;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Semaphore;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /**
- * The reply writer against a channel the test controls: budget and pool buffers come back only
- * once a reply's bytes are written (or dropped), and messages leave whole, in order per sender,
- * however the channel cuts the writes.
+ * The frame writer against a channel the test controls: credit and pool buffers come back only
+ * once a frame's bytes are written (or dropped), and frames leave whole, in order per sender,
+ * however the channel cuts the writes, gathering or not.
  */
 @Timeout(30)
-class ReplyWriterTest {
+class FrameWriterTest {
 
     /** A channel that takes at most {@code chunk} bytes per write, optionally waiting at a gate. */
     static final class TestChannel implements GatheringByteChannel {
@@ -82,24 +83,28 @@ class ReplyWriterTest {
         }
     }
 
-    final ByteBudget budget = new ByteBudget(1000);
+    final Semaphore credit = new Semaphore(1000);
     final BufferPool pool = new BufferPool(1 << 20);
 
+    private FrameWriter writer(WritableByteChannel ch) {
+        FrameWriter w = new FrameWriter("t", ch, pool, n -> credit.release(Math.toIntExact(n)));
+        w.start();
+        return w;
+    }
+
     @Test
-    void budgetAndPayloadComeBackOnlyOnceTheReplyIsWritten() {
+    void creditAndPayloadComeBackOnlyOnceTheFrameIsWritten() {
         TestChannel ch = new TestChannel(Integer.MAX_VALUE);
         ch.gate = new CountDownLatch(1);
-        ReplyWriter w = new ReplyWriter("t", ch, budget, pool);
-        w.start();
-        budget.acquire(300);
+        FrameWriter w = writer(ch);
+        credit.acquireUninterruptibly(300);
         ByteBuffer payload = pool.take(4096);
-        w.send(new ReplyWriter.Outgoing(new ByteBuffer[] {ByteBuffer.wrap(new byte[] {1, 2}),
-                payload.slice(0, 3)}, payload), 300);
+        w.send(new ByteBuffer[] {ByteBuffer.wrap(new byte[] {1, 2}), payload.slice(0, 3)}, payload, 300);
         awaitUninterruptibly(ch.entered); // the writer is inside write(), held at the gate
-        assertEquals(700, budget.available(), "held while the reply is not written");
+        assertEquals(700, credit.availablePermits(), "held while the frame is not written");
         assertEquals(0, pool.pooledBytes());
         ch.gate.countDown();
-        budget.acquire(1000); // returns once all 300 bytes are back
+        credit.acquireUninterruptibly(1000); // returns once all 300 are back
         assertEquals(4096, pool.pooledBytes(), "the payload went back to the pool first");
         w.close();
         assertEquals(5, ch.written.size());
@@ -110,15 +115,14 @@ class ReplyWriterTest {
         TestChannel ch = new TestChannel(Integer.MAX_VALUE);
         ch.gate = new CountDownLatch(1);
         ch.fail = true;
-        ReplyWriter w = new ReplyWriter("t", ch, budget, pool);
-        w.start();
+        FrameWriter w = writer(ch);
         for (int i = 0; i < 3; i++) {
-            budget.acquire(100);
+            credit.acquireUninterruptibly(100);
             ByteBuffer payload = pool.take(8192);
-            w.send(new ReplyWriter.Outgoing(new ByteBuffer[] {payload}, payload), 100);
+            w.send(new ByteBuffer[] {payload}, payload, 100);
         }
         ch.gate.countDown();
-        budget.acquire(1000);
+        credit.acquireUninterruptibly(1000);
         assertEquals(3 * 8192, pool.pooledBytes());
         assertFalse(ch.isOpen(), "a failed write closes the channel");
         w.close();
@@ -126,10 +130,66 @@ class ReplyWriterTest {
     }
 
     @Test
-    void messagesLeaveWholeAndInOrderPerSenderThroughShortWrites() throws Exception {
-        TestChannel ch = new TestChannel(7); // every write cuts through messages
-        ReplyWriter w = new ReplyWriter("t", ch, budget, pool);
-        w.start();
+    void framesLeaveWholeAndInOrderPerSenderThroughShortGatheringWrites() throws Exception {
+        TestChannel ch = new TestChannel(7); // every write cuts through frames
+        sendFromManyThreadsAndCheck(ch, ch.written);
+    }
+
+    @Test
+    void aChannelThatCannotGatherGetsTheSameBytes() throws Exception {
+        TestChannel inner = new TestChannel(5);
+        WritableByteChannel plain = new WritableByteChannel() { // one buffer per write
+            @Override
+            public int write(ByteBuffer src) throws IOException {
+                return inner.write(src);
+            }
+
+            @Override
+            public boolean isOpen() {
+                return inner.isOpen();
+            }
+
+            @Override
+            public void close() {
+                inner.close();
+            }
+        };
+        sendFromManyThreadsAndCheck(plain, inner.written);
+    }
+
+    @Test
+    void aFrameOfMoreBuffersThanOneWriteTakesStillLeavesWhole() {
+        TestChannel ch = new TestChannel(Integer.MAX_VALUE);
+        FrameWriter w = writer(ch);
+        int n = FrameWriter.MAX_BATCH * 2 + 3;
+        ByteBuffer[] bufs = new ByteBuffer[n];
+        for (int i = 0; i < n; i++) {
+            bufs[i] = ByteBuffer.wrap(new byte[] {(byte) i});
+        }
+        w.send(ByteBuffer.wrap(new byte[] {-1}));
+        w.send(bufs, null, 0);
+        w.send(ByteBuffer.wrap(new byte[] {-2}));
+        w.close();
+        byte[] out = ch.written.toByteArray();
+        assertEquals(n + 2, out.length);
+        assertEquals(-1, out[0]);
+        for (int i = 0; i < n; i++) {
+            assertEquals((byte) i, out[i + 1]);
+        }
+        assertEquals(-2, out[n + 1]);
+    }
+
+    @Test
+    void sendRefusesNegativeCreditAndAPooledBufferWithoutAPool() {
+        FrameWriter w = new FrameWriter("t", new TestChannel(1), null, n -> {});
+        ByteBuffer b = pool.take(1);
+        assertThrows(IllegalArgumentException.class, () -> w.send(new ByteBuffer[] {b}, b, 0));
+        assertThrows(IllegalArgumentException.class, () -> w.send(new ByteBuffer[] {b}, null, -1));
+    }
+
+    private void sendFromManyThreadsAndCheck(WritableByteChannel ch, ByteArrayOutputStream written)
+            throws Exception {
+        FrameWriter w = writer(ch);
         int senders = 4;
         int each = 500;
         List<Thread> threads = new ArrayList<>();
@@ -145,7 +205,7 @@ class ReplyWriterTest {
             t.join();
         }
         w.close();
-        ByteBuffer in = ByteBuffer.wrap(ch.written.toByteArray());
+        ByteBuffer in = ByteBuffer.wrap(written.toByteArray());
         int[] next = new int[senders];
         while (in.hasRemaining()) {
             int sender = in.getInt();
@@ -186,16 +246,5 @@ class ReplyWriterTest {
         } catch (InterruptedException e) {
             throw new AssertionError(e);
         }
-    }
-
-    @Test
-    void theBudgetRefusesMisuse() {
-        assertThrows(IllegalArgumentException.class, () -> budget.acquire(1001));
-        assertThrows(IllegalArgumentException.class, () -> budget.acquire(0));
-        assertThrows(IllegalStateException.class, () -> budget.release(1));
-        budget.acquire(400);
-        assertTrue(budget.toString().contains("600 of 1000"), budget.toString());
-        budget.release(400);
-        assertEquals(1000, budget.available());
     }
 }

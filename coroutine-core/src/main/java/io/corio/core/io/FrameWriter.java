@@ -1,0 +1,211 @@
+package io.corio.core.io;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.GatheringByteChannel;
+import java.nio.channels.WritableByteChannel;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.LongConsumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Writes a connection's frames (replies, handshake messages), each whole, in the order they were
+ * handed over, so frames never interleave on the wire. Sending never waits for the socket: the
+ * frame is queued, and the writer's own virtual thread puts everything queued on the wire, so
+ * replies that finish together leave in one gathering write. (QEMU's 9p and qemu-nbd take a
+ * send lock instead and write one reply per system call.) Both servers, 9P and NBD, write
+ * through one of these per connection; the caller encodes, the writer only moves bytes.
+ *
+ * <p>A frame may carry {@code credit}, handed to the {@code release} callback once the frame's
+ * bytes are written, or dropped after the connection failed: the connection's bound on what it
+ * holds (frame units, payload bytes) therefore also bounds what a client that stops reading can
+ * make the server keep. Credits of frames written together are summed into one call. A frame
+ * may also carry a {@code pooled} buffer (the payload its buffers view), given back to the
+ * {@link Buffers} at the same moment, before the credit.
+ *
+ * <p>A failed write closes the channel (so the connection's reader sees the end) and every later
+ * frame is dropped, its credit and buffer still given back. {@link #send} may be called from any
+ * thread; frames sent from one thread leave in the order sent. {@link #close()} lets the writer
+ * write what is queued, then waits for it to end; sending after that is
+ * {@link IllegalStateException}.
+ */
+public final class FrameWriter {
+    /*
+     * Implementation notes. `queue` holds encoded frames; the writer takes all of it at once
+     * (up to MAX_BATCH buffers, but always at least one frame) under `lock`, which is never
+     * held across I/O, writes with gathering writes, then gives back the batch's pooled
+     * buffers and credit. A sender signals the writer only when it is parked (`idle`), so
+     * under load sending is a lock and an append.
+     */
+    private static final Logger log = LoggerFactory.getLogger(FrameWriter.class);
+
+    /** Most buffers in one gathering write (Linux's IOV_MAX is 1024). */
+    static final int MAX_BATCH = 512;
+
+    private record Pending(ByteBuffer[] buffers, ByteBuffer pooled, long credit) {}
+
+    private final String name;
+    private final WritableByteChannel channel;
+    private final Buffers pool; // thread-safe; null: no pooled buffers
+    private final LongConsumer release; // thread-safe
+    private final Thread thread;
+    private final ReentrantLock lock = new ReentrantLock();
+    private final Condition work = lock.newCondition();
+    private final ArrayDeque<Pending> queue = new ArrayDeque<>(); // guarded by lock
+    private boolean idle; // guarded by lock: the writer waits on `work`
+    private boolean closing; // guarded by lock: exit once the queue is empty
+    private boolean failed; // writer thread only: drop what is left
+
+    /**
+     * A writer to {@code channel} (gathering writes if it is a {@link GatheringByteChannel});
+     * pooled buffers go back to {@code pool} (may be null if none are sent), credit to
+     * {@code release}, called on the writer's thread. Its thread is named {@code name-writer}.
+     */
+    public FrameWriter(String name, WritableByteChannel channel, Buffers pool, LongConsumer release) {
+        this.name = name;
+        this.channel = channel;
+        this.pool = pool;
+        this.release = release;
+        this.thread = Thread.ofVirtual().name(name + "-writer").unstarted(this::run);
+    }
+
+    public void start() {
+        thread.start();
+    }
+
+    /** Queues a frame that carries no credit and no pooled buffer (a handshake reply). */
+    public void send(ByteBuffer... buffers) {
+        enqueue(new Pending(buffers, null, 0));
+    }
+
+    /**
+     * Queues a frame of {@code buffers}; once it is written or dropped, {@code pooled} (if not
+     * null) goes back to the pool, then {@code credit} (if not 0) to the release callback.
+     */
+    public void send(ByteBuffer[] buffers, ByteBuffer pooled, long credit) {
+        if (credit < 0) {
+            throw new IllegalArgumentException("credit " + credit + " < 0");
+        }
+        if (pooled != null && pool == null) {
+            throw new IllegalArgumentException(name + ": a pooled buffer sent to a writer without a pool");
+        }
+        enqueue(new Pending(buffers, pooled, credit));
+    }
+
+    /** Lets the writer finish what is queued, then end; waits until it has. */
+    public void close() {
+        lock.lock();
+        try {
+            closing = true;
+            work.signal();
+        } finally {
+            lock.unlock();
+        }
+        boolean interrupted = false;
+        while (true) {
+            try {
+                thread.join();
+                break;
+            } catch (InterruptedException e) {
+                interrupted = true;
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private void enqueue(Pending p) {
+        lock.lock();
+        try {
+            if (closing) {
+                throw new IllegalStateException(name + ": frame sent after the writer closed");
+            }
+            queue.addLast(p);
+            if (idle) {
+                idle = false;
+                work.signal();
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private void run() {
+        List<ByteBuffer> buffers = new ArrayList<>();
+        List<ByteBuffer> pooled = new ArrayList<>();
+        while (true) {
+            long credit = 0;
+            lock.lock();
+            try {
+                while (queue.isEmpty() && !closing) {
+                    idle = true;
+                    work.awaitUninterruptibly();
+                }
+                if (queue.isEmpty()) {
+                    return; // closing, and everything is out
+                }
+                // a frame of more than MAX_BATCH buffers still goes, alone
+                while (!queue.isEmpty() && (buffers.isEmpty()
+                        || buffers.size() + queue.peekFirst().buffers().length <= MAX_BATCH)) {
+                    Pending p = queue.pollFirst();
+                    buffers.addAll(List.of(p.buffers()));
+                    credit += p.credit();
+                    if (p.pooled() != null) {
+                        pooled.add(p.pooled());
+                    }
+                }
+            } finally {
+                lock.unlock();
+            }
+            if (!failed) {
+                try {
+                    writeFully(buffers.toArray(ByteBuffer[]::new));
+                } catch (IOException e) {
+                    failed = true; // what is queued now can never arrive: drop it
+                    log.debug("{}: write failed, closing: {}", name, e.toString());
+                    try {
+                        channel.close();
+                    } catch (IOException again) {
+                        log.debug("{}: close: {}", name, again.toString());
+                    }
+                }
+            }
+            buffers.clear();
+            for (ByteBuffer b : pooled) {
+                pool.give(b); // written or dropped: nothing refers to it any more
+            }
+            pooled.clear();
+            if (credit > 0) {
+                release.accept(credit);
+            }
+        }
+    }
+
+    private void writeFully(ByteBuffer[] bufs) throws IOException {
+        if (channel instanceof GatheringByteChannel g) {
+            long left = 0;
+            for (ByteBuffer b : bufs) {
+                left += b.remaining();
+            }
+            int first = 0;
+            while (left > 0) {
+                while (!bufs[first].hasRemaining()) {
+                    first++;
+                }
+                left -= g.write(bufs, first, Math.min(bufs.length - first, MAX_BATCH));
+            }
+            return;
+        }
+        for (ByteBuffer b : bufs) {
+            while (b.hasRemaining()) {
+                channel.write(b);
+            }
+        }
+    }
+}
