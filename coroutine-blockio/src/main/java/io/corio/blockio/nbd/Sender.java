@@ -2,6 +2,7 @@ package io.corio.blockio.nbd;
 
 import io.corio.core.CoMutex;
 import io.corio.core.Coroutine;
+import io.corio.core.io.FrameWriter;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.GatheringByteChannel;
@@ -13,7 +14,7 @@ import org.slf4j.LoggerFactory;
  * buffers whole, in one gathering write loop, under a {@link CoMutex}, so messages of concurrent
  * coroutines go out in the order they take the lock and never interleave on the wire (qemu-nbd's
  * {@code send_lock}). Coroutine-only. The server queues its replies to a
- * {@link io.corio.core.io.FrameWriter} thread instead, so that no request waits for another's
+ * {@link FrameWriter} thread instead, so that no request waits for another's
  * write.
  *
  * <p>A failed write closes the channel (the reader then ends the session) and every later send
@@ -41,7 +42,7 @@ final class Sender {
                 return false;
             }
             Coroutine.blocking(() -> {
-                writeFully(bufs);
+                FrameWriter.writeFully(channel, bufs);
                 return null;
             });
             return true;
@@ -56,20 +57,6 @@ final class Sender {
             return false;
         } finally {
             lock.unlock();
-        }
-    }
-
-    private void writeFully(ByteBuffer[] bufs) throws IOException {
-        long left = 0;
-        for (ByteBuffer b : bufs) {
-            left += b.remaining();
-        }
-        int first = 0;
-        while (left > 0) {
-            while (!bufs[first].hasRemaining()) {
-                first++;
-            }
-            left -= channel.write(bufs, first, bufs.length - first);
         }
     }
 }

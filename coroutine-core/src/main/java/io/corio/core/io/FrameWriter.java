@@ -165,7 +165,7 @@ public final class FrameWriter {
             }
             if (!failed) {
                 try {
-                    writeFully(buffers.toArray(ByteBuffer[]::new));
+                    writeFully(channel, buffers.toArray(ByteBuffer[]::new));
                 } catch (IOException e) {
                     failed = true; // what is queued now can never arrive: drop it
                     log.debug("{}: write failed, closing: {}", name, e.toString());
@@ -187,7 +187,13 @@ public final class FrameWriter {
         }
     }
 
-    private void writeFully(ByteBuffer[] bufs) throws IOException {
+    /**
+     * Writes every remaining byte of {@code bufs} to {@code channel}, in gathering writes of at
+     * most {@link #MAX_BATCH} buffers if it is a {@link GatheringByteChannel}; for a blocking
+     * channel (a non-blocking one would spin). Used by the writer thread, and by clients that
+     * write their requests under a lock of their own.
+     */
+    public static void writeFully(WritableByteChannel channel, ByteBuffer[] bufs) throws IOException {
         if (channel instanceof GatheringByteChannel g) {
             long left = 0;
             for (ByteBuffer b : bufs) {
