@@ -142,7 +142,7 @@ final class Session {
             Request r;
             try {
                 if (hasPayload) {
-                    payload = pool.take((int) h.length());
+                    payload = Transmission.payloadBuffer(pool, (int) h.length());
                     in.read(payload);
                     payload.flip();
                 }

@@ -11,6 +11,7 @@ import io.corio.core.io.FrameWriter;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -34,6 +35,7 @@ import org.slf4j.LoggerFactory;
  */
 final class Transmission {
     private static final Logger log = LoggerFactory.getLogger(Transmission.class);
+    private static final AtomicBoolean heapFallbackWarned = new AtomicBoolean();
 
     /** The most descriptors sent in one BLOCK_STATUS reply; the client asks again for the rest. */
     static final int MAX_DESCRIPTORS = 8192;
@@ -137,7 +139,7 @@ final class Transmission {
         if (length == 0) {
             return reply(structured ? new Reply.None(r.handle()) : new Reply.Simple(r.handle(), 0, null));
         }
-        ByteBuffer data = pool.take(length); // goes back to the pool once the reply is written
+        ByteBuffer data = payloadBuffer(pool, length); // back to the pool once the reply is written
         try {
             if (!structured) {
                 driver.read(r.offset(), data);
@@ -159,6 +161,24 @@ final class Transmission {
         } catch (BlockException | RuntimeException e) {
             pool.give(data); // no reply refers to it
             throw e;
+        }
+    }
+
+    /**
+     * A buffer of {@code size} bytes from {@code pool}, or from the heap when direct memory is
+     * exhausted ({@code -XX:MaxDirectMemorySize}, by default the heap's maximum): the request
+     * is then served through the JDK's copies instead of failing, and the pool ignores the
+     * buffer when it comes back. Warns once per JVM.
+     */
+    static ByteBuffer payloadBuffer(BufferPool pool, int size) {
+        try {
+            return pool.take(size);
+        } catch (OutOfMemoryError e) {
+            if (!heapFallbackWarned.getAndSet(true)) {
+                log.warn("direct buffer memory exhausted ({}); payloads go through the heap now"
+                        + " (raise -XX:MaxDirectMemorySize or lower --budget)", e.getMessage());
+            }
+            return ByteBuffer.allocate(size);
         }
     }
 

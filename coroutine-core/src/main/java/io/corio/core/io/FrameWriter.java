@@ -24,9 +24,10 @@ import org.slf4j.LoggerFactory;
  * <p>A frame may carry {@code credit}, handed to the {@code release} callback once the frame's
  * bytes are written, or dropped after the connection failed: the connection's bound on what it
  * holds (frame units, payload bytes) therefore also bounds what a client that stops reading can
- * make the server keep. Credits of frames written together are summed into one call. A frame
- * may also carry a {@code pooled} buffer (the payload its buffers view), given back to the
- * {@link Buffers} at the same moment, before the credit.
+ * make the server keep. Each frame's credit comes back as soon as that frame is on the wire,
+ * not when the whole batch is (credits of frames completed by one system call are summed into
+ * one call). A frame may also carry a {@code pooled} buffer (the payload its buffers view),
+ * given back to the {@link Buffers} at the same moment, before the credit.
  *
  * <p>A failed write closes the channel (so the connection's reader sees the end) and every later
  * frame is dropped, its credit and buffer still given back. {@link #send} may be called from any
@@ -38,8 +39,8 @@ public final class FrameWriter {
     /*
      * Implementation notes. `queue` holds encoded frames; the writer takes all of it at once
      * (up to MAX_BATCH buffers, but always at least one frame) under `lock`, which is never
-     * held across I/O, writes with gathering writes, then gives back the batch's pooled
-     * buffers and credit. A sender signals the writer only when it is parked (`idle`), so
+     * held across I/O, writes with gathering writes, and gives back each frame's pooled
+     * buffer and credit once a write has carried its last byte. A sender signals the writer only when it is parked (`idle`), so
      * under load sending is a lock and an append.
      */
     private static final Logger log = LoggerFactory.getLogger(FrameWriter.class);
@@ -60,6 +61,7 @@ public final class FrameWriter {
     private boolean idle; // guarded by lock: the writer waits on `work`
     private boolean closing; // guarded by lock: exit once the queue is empty
     private boolean failed; // writer thread only: drop what is left
+    private int given; // writer thread only: frames of the current batch given back
 
     /**
      * A writer to {@code channel} (gathering writes if it is a {@link GatheringByteChannel});
@@ -137,10 +139,9 @@ public final class FrameWriter {
     }
 
     private void run() {
+        List<Pending> batch = new ArrayList<>();
         List<ByteBuffer> buffers = new ArrayList<>();
-        List<ByteBuffer> pooled = new ArrayList<>();
         while (true) {
-            long credit = 0;
             lock.lock();
             try {
                 while (queue.isEmpty() && !closing) {
@@ -154,18 +155,16 @@ public final class FrameWriter {
                 while (!queue.isEmpty() && (buffers.isEmpty()
                         || buffers.size() + queue.peekFirst().buffers().length <= MAX_BATCH)) {
                     Pending p = queue.pollFirst();
+                    batch.add(p);
                     buffers.addAll(List.of(p.buffers()));
-                    credit += p.credit();
-                    if (p.pooled() != null) {
-                        pooled.add(p.pooled());
-                    }
                 }
             } finally {
                 lock.unlock();
             }
+            given = 0;
             if (!failed) {
                 try {
-                    writeFully(channel, buffers.toArray(ByteBuffer[]::new));
+                    writeBatch(batch, buffers.toArray(ByteBuffer[]::new));
                 } catch (IOException e) {
                     failed = true; // what is queued now can never arrive: drop it
                     log.debug("{}: write failed, closing: {}", name, e.toString());
@@ -176,14 +175,54 @@ public final class FrameWriter {
                     }
                 }
             }
+            giveBack(batch, given, batch.size()); // what was not written: dropped
+            batch.clear();
             buffers.clear();
-            for (ByteBuffer b : pooled) {
-                pool.give(b); // written or dropped: nothing refers to it any more
+        }
+    }
+
+    /**
+     * Writes the frames of {@code batch}, whose buffers are {@code bufs}, giving back each
+     * frame's pooled buffer and credit as soon as the frame is on the wire rather than at the
+     * end of the batch: a batch can hold many megabytes of read replies, and the budget they
+     * free lets the connection's reader go on. {@link #given} counts the frames given back.
+     */
+    private void writeBatch(List<Pending> batch, ByteBuffer[] bufs) throws IOException {
+        int first = 0; // the first buffer with bytes left
+        int frameEnd = 0; // the first buffer of frame `given`
+        while (true) {
+            while (first < bufs.length && !bufs[first].hasRemaining()) {
+                first++;
             }
-            pooled.clear();
-            if (credit > 0) {
-                release.accept(credit);
+            int from = given;
+            while (given < batch.size() && frameEnd + batch.get(given).buffers().length <= first) {
+                frameEnd += batch.get(given).buffers().length;
+                given++;
             }
+            giveBack(batch, from, given);
+            if (first == bufs.length) {
+                return;
+            }
+            if (channel instanceof GatheringByteChannel g) {
+                g.write(bufs, first, Math.min(bufs.length - first, MAX_BATCH));
+            } else {
+                channel.write(bufs[first]);
+            }
+        }
+    }
+
+    /** Gives back the pooled buffers, then the credit, of {@code batch}'s frames [from, to). */
+    private void giveBack(List<Pending> batch, int from, int to) {
+        long credit = 0;
+        for (int i = from; i < to; i++) {
+            Pending p = batch.get(i);
+            if (p.pooled() != null) {
+                pool.give(p.pooled()); // written or dropped: nothing refers to it any more
+            }
+            credit += p.credit();
+        }
+        if (credit > 0) {
+            release.accept(credit);
         }
     }
 

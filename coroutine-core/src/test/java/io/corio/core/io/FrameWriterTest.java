@@ -3,6 +3,7 @@ package io.corio.core.io;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -14,6 +15,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -26,7 +29,7 @@ import org.junit.jupiter.api.Timeout;
 class FrameWriterTest {
 
     /** A channel that takes at most {@code chunk} bytes per write, optionally waiting at a gate. */
-    static final class TestChannel implements GatheringByteChannel {
+    static class TestChannel implements GatheringByteChannel {
         final ByteArrayOutputStream written = new ByteArrayOutputStream();
         final CountDownLatch entered = new CountDownLatch(1);
         final int chunk;
@@ -93,36 +96,75 @@ class FrameWriterTest {
     }
 
     @Test
-    void creditAndPayloadComeBackOnlyOnceTheFrameIsWritten() {
+    void creditAndPayloadComeBackOnlyOnceTheFrameIsWritten() throws InterruptedException {
         TestChannel ch = new TestChannel(Integer.MAX_VALUE);
         ch.gate = new CountDownLatch(1);
         FrameWriter w = writer(ch);
-        credit.acquireUninterruptibly(300);
+        assertTrue(credit.tryAcquire(300, 10, TimeUnit.SECONDS));
         ByteBuffer payload = pool.take(4096);
         w.send(new ByteBuffer[] {ByteBuffer.wrap(new byte[] {1, 2}), payload.slice(0, 3)}, payload, 300);
         awaitUninterruptibly(ch.entered); // the writer is inside write(), held at the gate
         assertEquals(700, credit.availablePermits(), "held while the frame is not written");
         assertEquals(0, pool.pooledBytes());
         ch.gate.countDown();
-        credit.acquireUninterruptibly(1000); // returns once all 300 are back
+        assertTrue(credit.tryAcquire(1000, 10, TimeUnit.SECONDS)); // returns once all 300 are back
         assertEquals(4096, pool.pooledBytes(), "the payload went back to the pool first");
         w.close();
         assertEquals(5, ch.written.size());
     }
 
     @Test
-    void afterAFailedWriteEverythingQueuedIsDroppedAndGivenBack() {
+    void eachFrameOfABatchIsGivenBackOnceWrittenNotAtTheEndOfTheBatch() throws InterruptedException {
+        // writes of at most 4 bytes; the first and the third write wait at their gates
+        CountDownLatch first = new CountDownLatch(1);
+        CountDownLatch third = new CountDownLatch(1);
+        CountDownLatch[] gates = {first, null, third};
+        AtomicInteger calls = new AtomicInteger();
+        TestChannel ch = new TestChannel(4) {
+            @Override
+            public synchronized long write(ByteBuffer[] srcs, int offset, int length) throws IOException {
+                int call = calls.getAndIncrement();
+                if (call < gates.length && gates[call] != null) {
+                    awaitUninterruptibly(gates[call]);
+                }
+                return super.write(srcs, offset, length);
+            }
+        };
+        Semaphore back = new Semaphore(0);
+        FrameWriter w = new FrameWriter("t", ch, pool, n -> back.release(Math.toIntExact(n)));
+        w.start();
+        w.send(new ByteBuffer[] {ByteBuffer.allocate(4)}, null, 1); // held in the first write
+        while (calls.get() == 0) {
+            Thread.onSpinWait(); // until the writer is inside that write
+        }
+        ByteBuffer payload = pool.take(4);
+        w.send(new ByteBuffer[] {ByteBuffer.allocate(2), payload.limit(2)}, payload, 10); // A
+        w.send(new ByteBuffer[] {ByteBuffer.allocate(4)}, null, 100); // B: one batch with A
+        first.countDown();
+        // A is written by the second write while B waits at the third: A's credit must come
+        // back now, not once the batch is done (a timed wait, so a regression fails, not hangs)
+        assertTrue(back.tryAcquire(1 + 10, 10, TimeUnit.SECONDS), "A's credit came back");
+        assertEquals(0, back.availablePermits());
+        assertEquals(4096, pool.pooledBytes(), "A's payload is back while B waits");
+        third.countDown();
+        assertTrue(back.tryAcquire(100, 10, TimeUnit.SECONDS), "B's credit came back");
+        w.close();
+        assertEquals(12, ch.written.size());
+    }
+
+    @Test
+    void afterAFailedWriteEverythingQueuedIsDroppedAndGivenBack() throws InterruptedException {
         TestChannel ch = new TestChannel(Integer.MAX_VALUE);
         ch.gate = new CountDownLatch(1);
         ch.fail = true;
         FrameWriter w = writer(ch);
         for (int i = 0; i < 3; i++) {
-            credit.acquireUninterruptibly(100);
+            assertTrue(credit.tryAcquire(100, 10, TimeUnit.SECONDS));
             ByteBuffer payload = pool.take(8192);
             w.send(new ByteBuffer[] {payload}, payload, 100);
         }
         ch.gate.countDown();
-        credit.acquireUninterruptibly(1000);
+        assertTrue(credit.tryAcquire(1000, 10, TimeUnit.SECONDS));
         assertEquals(3 * 8192, pool.pooledBytes());
         assertFalse(ch.isOpen(), "a failed write closes the channel");
         w.close();
