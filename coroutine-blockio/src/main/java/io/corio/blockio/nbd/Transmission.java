@@ -58,10 +58,10 @@ final class Transmission {
     private final boolean structured;
     private final boolean baseAllocation;
 
-    Transmission(String name, BufferPool pool, Handshake.Result agreed) {
+    Transmission(String name, BufferPool pool, Handshake.Result agreed, BlockDriver driver) {
         this.name = name;
         this.pool = pool;
-        this.driver = agreed.export().driver();
+        this.driver = driver;
         this.size = driver.length();
         this.structured = agreed.structured();
         this.baseAllocation = agreed.baseAllocation();
