@@ -158,6 +158,7 @@ final class Session {
         log.debug("{}: end of stream", name);
     }
 
+    // loc-begin: nbd-coroutine-common
     /** A request's coroutine: runs it and queues its reply, which carries its budget. */
     private void serve(Transmission t, Request r, long cost, ByteBuffer payload) {
         Transmission.Outgoing reply = null;
@@ -175,6 +176,7 @@ final class Session {
             }
         }
     }
+    // loc-end
 
     /** On the reader: waits for every reply to be written or dropped, then closes everything. */
     private void end() {

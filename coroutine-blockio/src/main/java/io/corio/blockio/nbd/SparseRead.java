@@ -34,6 +34,7 @@ public final class SparseRead {
      *
      * @throws BlockException if the read fails (a failed block status only means no holes)
      */
+    // loc-begin: nbd-coroutine-read
     static List<Reply.Chunk> read(BlockDriver driver, String name, long handle, long offset,
             ByteBuffer data) throws BlockException {
         assert data.position() == 0 : data;
@@ -84,6 +85,7 @@ public final class SparseRead {
             return null;
         }
     }
+    // loc-end
 
     /**
      * The chunks of a READ of {@code data} (position 0, all of it read) at {@code offset}, given
