@@ -65,6 +65,20 @@ public interface BlockDriver extends AutoCloseable {
     }
 
     /**
+     * A memory device like {@link #memory(long)} whose methods may also be called outside a
+     * coroutine, from any thread: none of them ever yields (a copy under a chunk lock is all
+     * they do), so the coroutine requirement is only {@link #memory(long)}'s contract, not its
+     * need. Public so that a server whose handlers are not coroutines (the
+     * {@code CompletableFuture}-style NBD server in benchmarks/) serves the same storage code
+     * as the coroutine server; everything else should use {@link #memory(long)}.
+     *
+     * @throws IllegalArgumentException if {@code length} is negative or above 64 TiB
+     */
+    static BlockDriver unconfinedMemory(long length) {
+        return new MemoryDriver(length, true);
+    }
+
+    /**
      * The file at {@code path} as a device of the file's current size, opened read-write
      * unless {@link FileOption#READ_ONLY}. Requests become positional reads and writes,
      * {@code fdatasync}, {@code fallocate} (punch hole, zero range) and

@@ -78,6 +78,7 @@ final class MemoryDriver implements BlockDriver {
     }
 
     private final long length;
+    private final boolean anyThread; // callable outside a coroutine: see BlockDriver.unconfinedMemory
     private final Object[] stripes = new Object[STRIPES];
     // the directory: CAS only; a page's slots: set under the chunk's stripe lock, read anywhere
     private final AtomicReferenceArray<AtomicReferenceArray<Chunk>> pages;
@@ -85,6 +86,11 @@ final class MemoryDriver implements BlockDriver {
     private volatile boolean closed;
 
     MemoryDriver(long length) {
+        this(length, false);
+    }
+
+    MemoryDriver(long length, boolean anyThread) {
+        this.anyThread = anyThread;
         if (length < 0 || length > MAX_LENGTH) {
             throw new IllegalArgumentException("memory device length " + length
                     + " is not in [0, " + MAX_LENGTH + "]");
@@ -163,7 +169,7 @@ final class MemoryDriver implements BlockDriver {
 
     @Override
     public void flush() throws BlockException {
-        Requests.requireCoroutine("flush");
+        requireCoroutine("flush");
         if (closed) {
             throw Requests.closed("flush", this);
         }
@@ -214,7 +220,7 @@ final class MemoryDriver implements BlockDriver {
 
     @Override
     public List<Extent> blockStatus(long offset, long length) throws BlockException {
-        Requests.requireCoroutine("blockStatus");
+        requireCoroutine("blockStatus");
         Requests.checkStatusRange(offset, length, this.length);
         if (closed) {
             throw Requests.closed("blockStatus", this);
@@ -269,8 +275,14 @@ final class MemoryDriver implements BlockDriver {
 
     // ---- chunks -------------------------------------------------------------------------
 
+    private void requireCoroutine(String op) {
+        if (!anyThread) {
+            Requests.requireCoroutine(op);
+        }
+    }
+
     private void begin(String op, long offset, long count) throws BlockException {
-        Requests.requireCoroutine(op);
+        requireCoroutine(op);
         Requests.checkRange(op, offset, count, length);
         if (closed) {
             throw Requests.closed(op, this);

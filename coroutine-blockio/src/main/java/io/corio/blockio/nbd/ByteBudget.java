@@ -1,5 +1,7 @@
 package io.corio.blockio.nbd;
 
+import static io.corio.blockio.nbd.NbdProto.*;
+
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 
@@ -15,15 +17,21 @@ import java.util.concurrent.locks.ReentrantLock;
  * the capacity, or releasing more than was acquired, is {@link IllegalArgumentException} /
  * {@link IllegalStateException}. Happens-before: what a thread did before a {@code release} is
  * visible to the {@code acquire} those bytes satisfy.
+ *
+ * <p>Public so that another server on the same transport (the {@code CompletableFuture}-style
+ * server in benchmarks/) has the same flow control as the coroutine server.
  */
-final class ByteBudget {
+public final class ByteBudget {
+    /** Budget bytes every request costs besides its payload: its task and bookkeeping. */
+    public static final long REQUEST_OVERHEAD = 4096;
+
     private final long capacity;
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition freed = lock.newCondition();
     private long available; // guarded by lock; 0 <= available <= capacity
     private long wanted; // guarded by lock: what the acquirer waits for, 0 if it does not wait
 
-    ByteBudget(long capacity) {
+    public ByteBudget(long capacity) {
         if (capacity < 1) {
             throw new IllegalArgumentException("budget capacity must be at least 1: " + capacity);
         }
@@ -31,7 +39,7 @@ final class ByteBudget {
         this.available = capacity;
     }
 
-    long capacity() {
+    public long capacity() {
         return capacity;
     }
 
@@ -46,7 +54,7 @@ final class ByteBudget {
     }
 
     /** Waits until {@code bytes} are available, then takes them. */
-    void acquire(long bytes) {
+    public void acquire(long bytes) {
         if (bytes < 1 || bytes > capacity) {
             throw new IllegalArgumentException("acquire " + bytes + " of a " + capacity + "-byte budget");
         }
@@ -65,7 +73,7 @@ final class ByteBudget {
     }
 
     /** Gives back {@code bytes} taken by {@link #acquire}. */
-    void release(long bytes) {
+    public void release(long bytes) {
         if (bytes < 0) {
             throw new IllegalArgumentException("release " + bytes + " bytes");
         }
@@ -82,6 +90,16 @@ final class ByteBudget {
         } finally {
             lock.unlock();
         }
+    }
+
+    /**
+     * The bytes a request with header {@code h} holds while in flight: the overhead, plus the
+     * payload of a WRITE or a READ (one too long to serve costs no payload), at most all of it.
+     */
+    public long cost(TransmissionCodec.Header h) {
+        long data = (h.type() == CMD_READ && h.length() <= MAX_PAYLOAD) || h.type() == CMD_WRITE
+                ? h.length() : 0;
+        return Math.min(REQUEST_OVERHEAD + data, capacity);
     }
 
     /** For diagnostics: what is available, and what the reader waits for if it waits. */

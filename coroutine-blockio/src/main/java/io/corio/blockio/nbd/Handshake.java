@@ -26,15 +26,18 @@ import org.slf4j.LoggerFactory;
  * connection: unknown client flags, an EXPORT_NAME for an unknown export, lost framing.
  *
  * <p>The empty name selects the export named "" if there is one, else the first export added.
+ *
+ * <p>Public so that another server on the same transport (the {@code CompletableFuture}-style
+ * server in benchmarks/) negotiates exactly as this one does; only its request handlers differ.
  */
-final class Handshake {
+public final class Handshake {
     private static final Logger log = LoggerFactory.getLogger(Handshake.class);
 
     /** The id of {@code base:allocation} in transmission. */
-    static final int BASE_ALLOCATION_ID = 1;
+    public static final int BASE_ALLOCATION_ID = 1;
 
     /** What the handshake agreed on. */
-    record Result(Export export, boolean structured, boolean baseAllocation, int transmissionFlags) {}
+    public record Result(Export export, boolean structured, boolean baseAllocation, int transmissionFlags) {}
 
     private final String name;
     private final WireIn in;
@@ -43,7 +46,12 @@ final class Handshake {
     private boolean structured; // reader thread only, like everything here
     private Export metaExport; // the export of the last SET_META_CONTEXT that selected base:allocation
 
-    Handshake(String name, WireIn in, FrameWriter out, Map<String, Export> exports) {
+    /**
+     * A handshake on one connection named {@code name}, reading from {@code in} and writing to
+     * {@code out}, offering {@code exports} (in the order LIST shows them; the first is the
+     * default).
+     */
+    public Handshake(String name, WireIn in, FrameWriter out, Map<String, Export> exports) {
         this.name = name;
         this.in = in;
         this.out = out;
@@ -56,7 +64,7 @@ final class Handshake {
      * @return what was agreed, or {@code null} if the client aborted
      * @throws FramingException if the connection must be closed
      */
-    Result run() throws IOException {
+    public Result run() throws IOException {
         out.send(HandshakeCodec.greeting(FLAG_FIXED_NEWSTYLE | FLAG_NO_ZEROES));
         int clientFlags = HandshakeCodec.readClientFlags(in);
         if ((clientFlags & ~(FLAG_C_FIXED_NEWSTYLE | FLAG_C_NO_ZEROES)) != 0) {
@@ -74,7 +82,7 @@ final class Handshake {
                                 + e.name() + "' (the protocol has no error reply for it)");
                     }
                     Result r = result(x);
-                    out.send(HandshakeCodec.exportNameReply(x.driver().length(), r.transmissionFlags(), zeroes));
+                    out.send(HandshakeCodec.exportNameReply(x.size(), r.transmissionFlags(), zeroes));
                     return r;
                 }
                 case Option.Abort a -> {
@@ -120,7 +128,7 @@ final class Handshake {
             return null;
         }
         Result r = result(x);
-        reply(new OptionReply.InfoExport(i.code(), x.driver().length(), r.transmissionFlags()));
+        reply(new OptionReply.InfoExport(i.code(), x.size(), r.transmissionFlags()));
         if (i.infos().contains(INFO_NAME)) {
             reply(new OptionReply.InfoName(i.code(), x.name()));
         }

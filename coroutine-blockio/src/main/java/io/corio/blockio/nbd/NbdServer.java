@@ -57,8 +57,11 @@ public final class NbdServer implements AutoCloseable {
     /** Bytes of idle payload buffers the server keeps for reuse, across its connections. */
     static final long POOLED_BYTES = 64L << 20;
 
-    /** What every session needs; the exports are immutable, the pool thread-safe. */
-    record Config(Map<String, Export> exports, long budget, BufferPool pool) {}
+    /**
+     * What every session needs: the exports as the handshake offers them and their drivers, by
+     * name (both immutable), the budget, the pool (thread-safe).
+     */
+    record Config(Map<String, Export> exports, Map<String, BlockDriver> drivers, long budget, BufferPool pool) {}
 
     private final Config config;
     private final List<ServerSocketChannel> listeners = new CopyOnWriteArrayList<>();
@@ -77,6 +80,7 @@ public final class NbdServer implements AutoCloseable {
     /** Configures a server; not thread-safe. */
     public static final class Builder {
         private final Map<String, Export> exports = new LinkedHashMap<>();
+        private final Map<String, BlockDriver> drivers = new LinkedHashMap<>();
         private long budget = DEFAULT_BUDGET;
 
         private Builder() {}
@@ -91,7 +95,8 @@ public final class NbdServer implements AutoCloseable {
          * without one, the first export added is also served under the empty name.
          */
         public Builder export(String name, BlockDriver driver, String description) {
-            Export x = new Export(name, description, driver);
+            Objects.requireNonNull(driver, "driver");
+            Export x = new Export(name, description, driver.length(), driver.readOnly());
             if (HandshakeCodec.utf8(name).length > NbdProto.MAX_STRING) {
                 throw new IllegalArgumentException("export name longer than " + NbdProto.MAX_STRING
                         + " bytes: " + name.substring(0, 40) + "...");
@@ -103,6 +108,7 @@ public final class NbdServer implements AutoCloseable {
             if (exports.putIfAbsent(name, x) != null) {
                 throw new IllegalArgumentException("export '" + name + "' added twice");
             }
+            drivers.put(name, driver);
             return this;
         }
 
@@ -125,7 +131,7 @@ public final class NbdServer implements AutoCloseable {
             }
             // insertion order matters: LIST answers in it, and the first export is the default
             return new NbdServer(new Config(Collections.unmodifiableMap(new LinkedHashMap<>(exports)),
-                    budget, new BufferPool(POOLED_BYTES)));
+                    Map.copyOf(drivers), budget, new BufferPool(POOLED_BYTES)));
         }
     }
 

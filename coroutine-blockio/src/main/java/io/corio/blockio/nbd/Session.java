@@ -27,7 +27,7 @@ import org.slf4j.LoggerFactory;
  * platform threads.
  *
  * <p>Flow control is counted in bytes, not requests: before it reads a request's payload the
- * reader takes {@code REQUEST_OVERHEAD} plus the READ or WRITE length from the connection's
+ * reader takes {@link ByteBudget#REQUEST_OVERHEAD} plus the READ or WRITE length from the connection's
  * {@link ByteBudget}, and the writer gives them back once the reply's bytes are written (or
  * dropped). When the budget is spent the reader stops reading and TCP pushes back on the
  * client; a client that stops reading replies holds at most the budget too. A request larger
@@ -43,9 +43,6 @@ import org.slf4j.LoggerFactory;
  */
 final class Session {
     private static final Logger log = LoggerFactory.getLogger(Session.class);
-
-    /** Budget bytes every request costs besides its payload: its coroutine and bookkeeping. */
-    static final long REQUEST_OVERHEAD = 4096;
 
     private final String name;
     private final SocketChannel channel;
@@ -106,7 +103,8 @@ final class Session {
             if (agreed != null) {
                 log.debug("{}: transmission on {} (structured replies {}, base:allocation {})", name,
                         agreed.export(), agreed.structured(), agreed.baseAllocation());
-                readRequests(new Transmission(name, pool, agreed));
+                readRequests(new Transmission(name, pool, agreed,
+                        config.drivers().get(agreed.export().name())));
             }
         } catch (FramingException e) {
             log.warn("{}: closing the connection: {}", name, e.getMessage());
@@ -136,7 +134,7 @@ final class Session {
             if (hasPayload) {
                 TransmissionCodec.checkPayload(h, MAX_PAYLOAD);
             }
-            long cost = cost(h);
+            long cost = budget.cost(h);
             budget.acquire(cost); // given back by the writer, once the reply is written
             ByteBuffer payload = null;
             Request r;
@@ -160,6 +158,7 @@ final class Session {
         log.debug("{}: end of stream", name);
     }
 
+    // loc-begin: nbd-coroutine-common
     /** A request's coroutine: runs it and queues its reply, which carries its budget. */
     private void serve(Transmission t, Request r, long cost, ByteBuffer payload) {
         Transmission.Outgoing reply = null;
@@ -177,13 +176,7 @@ final class Session {
             }
         }
     }
-
-    /** The budget bytes a request holds while in flight. */
-    private long cost(TransmissionCodec.Header h) {
-        long data = (h.type() == CMD_READ && h.length() <= MAX_PAYLOAD) || h.type() == CMD_WRITE
-                ? h.length() : 0;
-        return Math.min(REQUEST_OVERHEAD + data, budget.capacity());
-    }
+    // loc-end
 
     /** On the reader: waits for every reply to be written or dropped, then closes everything. */
     private void end() {

@@ -19,9 +19,10 @@ import org.slf4j.LoggerFactory;
  * status costs a round trip (a latency filter, a remote store) costs one round trip per READ,
  * not two. A run becomes a hole only if the driver reports it as reading zero and the bytes
  * just read are indeed zero: a write racing with the lookup can never turn data into zeroes.
- * Coroutine-only.
+ * Coroutine-only, but for {@link #chunks}, a pure function: public so that the
+ * {@code CompletableFuture}-style server in benchmarks/ cuts its sparse reads the same way.
  */
-final class SparseRead {
+public final class SparseRead {
     private static final Logger log = LoggerFactory.getLogger(SparseRead.class);
     private static final ByteBuffer ZEROES = ByteBuffer.allocate(64 * 1024).asReadOnlyBuffer();
 
@@ -33,6 +34,7 @@ final class SparseRead {
      *
      * @throws BlockException if the read fails (a failed block status only means no holes)
      */
+    // loc-begin: nbd-coroutine-read
     static List<Reply.Chunk> read(BlockDriver driver, String name, long handle, long offset,
             ByteBuffer data) throws BlockException {
         assert data.position() == 0 : data;
@@ -83,8 +85,14 @@ final class SparseRead {
             return null;
         }
     }
+    // loc-end
 
-    private static List<Reply.Chunk> chunks(long handle, long offset, ByteBuffer data, List<Extent> extents) {
+    /**
+     * The chunks of a READ of {@code data} (position 0, all of it read) at {@code offset}, given
+     * the extents of that range, contiguous from {@code offset} to its end: OFFSET_HOLE where an
+     * extent is ZERO and its bytes are zero, else OFFSET_DATA; the last chunk marked DONE.
+     */
+    public static List<Reply.Chunk> chunks(long handle, long offset, ByteBuffer data, List<Extent> extents) {
         List<long[]> runs = new ArrayList<>(); // {start, length, hole ? 1 : 0}, merged
         for (Extent e : extents) {
             int from = (int) (e.offset() - offset);

@@ -60,15 +60,16 @@ final class Transmission {
     private final boolean structured;
     private final boolean baseAllocation;
 
-    Transmission(String name, BufferPool pool, Handshake.Result agreed) {
+    Transmission(String name, BufferPool pool, Handshake.Result agreed, BlockDriver driver) {
         this.name = name;
         this.pool = pool;
-        this.driver = agreed.export().driver();
+        this.driver = driver;
         this.size = driver.length();
         this.structured = agreed.structured();
         this.baseAllocation = agreed.baseAllocation();
     }
 
+    // loc-begin: nbd-coroutine-serve
     /** Serves {@code r} and returns its reply; never throws for anything the client sent. */
     Outgoing serve(Request r) {
         try {
@@ -127,7 +128,9 @@ final class Transmission {
             return fail(r, BlockError.EIO.errno(), "internal error: " + e);
         }
     }
+    // loc-end
 
+    // loc-begin: nbd-coroutine-read
     private Outgoing read(Request.Read r) throws Refused, BlockException {
         check(r, CMD_FLAG_FUA | (structured ? CMD_FLAG_DF : 0), false);
         checkRange(r.offset(), r.length());
@@ -163,6 +166,7 @@ final class Transmission {
             throw e;
         }
     }
+    // loc-end
 
     /**
      * A buffer of {@code size} bytes from {@code pool}, or from the heap when direct memory is
@@ -182,6 +186,7 @@ final class Transmission {
         }
     }
 
+    // loc-begin: nbd-coroutine-write-zeroes
     private Outgoing writeZeroes(Request.WriteZeroes r) throws Refused, BlockException {
         check(r, CMD_FLAG_FUA | CMD_FLAG_NO_HOLE | CMD_FLAG_FAST_ZERO, true);
         checkWriteRange(r.offset(), r.length());
@@ -196,7 +201,9 @@ final class Transmission {
         }
         return ok(r);
     }
+    // loc-end
 
+    // loc-begin: nbd-coroutine-block-status
     private Outgoing blockStatus(Request.BlockStatus r) throws Refused, BlockException {
         check(r, CMD_FLAG_FUA | CMD_FLAG_REQ_ONE, false);
         if (!baseAllocation) {
@@ -230,8 +237,11 @@ final class Transmission {
         }
         return reply(new Reply.BlockStatus(r.handle(), true, Handshake.BASE_ALLOCATION_ID, ds));
     }
+    // loc-end
 
     // ------------------------------------------------------------------ checks
+
+    // loc-begin: nbd-coroutine-common
 
     /** Refuses flags outside {@code allowed}, and modifications of a read-only export. */
     private void check(Request r, int allowed, boolean modifies) throws Refused {
@@ -281,4 +291,5 @@ final class Transmission {
         return reply(structured ? new Reply.Error(r.handle(), true, error, message)
                 : new Reply.Simple(r.handle(), error, null));
     }
+    // loc-end
 }

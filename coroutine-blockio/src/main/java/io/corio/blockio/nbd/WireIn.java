@@ -43,7 +43,7 @@ public final class WireIn {
     }
 
     /** A reader whose buffer is direct: for a source that is a channel. */
-    static WireIn direct(Source source) {
+    public static WireIn direct(Source source) {
         return new WireIn(source, ByteBuffer.allocateDirect(BUFFER_SIZE));
     }
 

@@ -75,7 +75,7 @@ class ConcurrencyTest {
         SparseTestDriver disk = new SparseTestDriver(SIZE);
         long budget = 1 << 20;
         int size = 64 << 10;
-        int fits = (int) (budget / (size + Session.REQUEST_OVERHEAD)); // 15
+        int fits = (int) (budget / (size + ByteBudget.REQUEST_OVERHEAD)); // 15
         try (Fixture f = new Fixture(NbdServer.builder().export("d", disk).budget(budget))) {
             NbdClient c = f.connect("d");
             f.co(() -> {

@@ -130,8 +130,11 @@ public final class Main {
         return true;
     }
 
-    /** {@code HOST:PORT} (IPv6 as {@code [ADDR]:PORT}) or {@code unix:PATH}. */
-    static SocketAddress address(String value) throws UsageException {
+    /**
+     * {@code HOST:PORT} (IPv6 as {@code [ADDR]:PORT}, unresolved) or {@code unix:PATH}. Public so
+     * that the {@code CompletableFuture}-style server in benchmarks/ reads {@code --listen} alike.
+     */
+    public static SocketAddress address(String value) throws UsageException {
         if (value.startsWith("unix:")) {
             String path = value.substring("unix:".length());
             if (path.isEmpty()) {
