@@ -20,6 +20,11 @@ ROOT = os.path.dirname(HERE)
 DATA = os.path.join(ROOT, "docs", "data")
 IMG = os.path.join(ROOT, "docs", "img")
 CHART = os.path.join(HERE, "chart-peers.py")
+ALT = {  # the charts' alt text
+    "9p.png": "9P ops/s per server for I/O and getattr, with peak RSS and threads",
+    "nbd-throughput.png": "NBD MB/s or IOPS per server and load",
+    "nbd-latency.png": "NBD p50 and p99 latency per server and load",
+}
 
 
 def chart_pythons():
@@ -57,6 +62,7 @@ def publish(suite, rows, table, meta=None):
         json.dump({"suite": suite, **(meta or {}), "rows": rows}, f, indent=1)
         f.write("\n")
     charts = draw(suite, path, IMG)
-    links = [f"![{os.path.basename(c)[:-4]}](img/{os.path.basename(c)})" for c in charts]
+    names = [os.path.basename(c) for c in charts]
+    links = [f"![{ALT.get(n, n[:-4])}](img/{n})" for n in names]
     data = f"Data: [`docs/data/{suite}.json`](data/{suite}.json)."
     return table + "\n\n" + "\n\n".join(links + [data])
