@@ -3,6 +3,7 @@ package io.corio.blockio;
 import io.corio.blockio.Linux.ErrnoException;
 import io.corio.core.Coroutine;
 import io.corio.core.CoroutineFunction;
+import io.corio.core.WorkerPool;
 import java.io.IOException;
 import java.io.RandomAccessFile;
 import java.lang.foreign.MemorySegment;
@@ -13,6 +14,7 @@ import java.nio.file.Files;
 import java.nio.file.OpenOption;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
@@ -22,6 +24,10 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * A block device stored in a file ({@link BlockDriver#file}); its length is the file's size
  * when opened. Every system call runs inside {@link Coroutine#blocking}, so the calling
  * context serves its other coroutines meanwhile; many requests may be in the kernel at once.
+ * With {@code O_DIRECT} every call waits for the device, so they run instead on the driver's
+ * own pool of at most {@link #DIRECT_THREADS} platform threads ({@link Coroutine#inWorker}),
+ * as QEMU's {@code aio=threads} runs them on its thread pool: the JDK would otherwise add a
+ * carrier thread for every virtual thread blocked in file I/O, one per request in flight.
  *
  * <ul>
  *   <li>read and write: positional I/O on a {@link FileChannel}; bytes past the end of a file
@@ -60,12 +66,16 @@ final class FileDriver implements BlockDriver {
 
     private static final int ZERO_BUFFER = 1 << 20;
 
+    /** The most system calls of an {@code O_DIRECT} driver in the kernel at once. */
+    static final int DIRECT_THREADS = 16;
+
     private final String name; // the path, for messages
     private final FileSpace space;
     private final FileChannel channel;
     private final long length;
     private final boolean readOnly;
     private final int align; // 1, or the O_DIRECT alignment
+    private final WorkerPool io; // O_DIRECT only, else null: system calls run in place
     private final AtomicBoolean closed = new AtomicBoolean(); // CAS only: close releases once
     private volatile ByteBuffer zeros; // made on first need; a duplicate per use
 
@@ -77,6 +87,8 @@ final class FileDriver implements BlockDriver {
         this.length = length;
         this.readOnly = readOnly;
         this.align = align;
+        this.io = align > 1
+                ? WorkerPool.create("direct " + name, 0, DIRECT_THREADS, Duration.ofSeconds(10)) : null;
     }
 
     static FileDriver open(Path path, Set<FileOption> options) throws IOException {
@@ -269,6 +281,9 @@ final class FileDriver implements BlockDriver {
             // nothing is lost: data reaches the file with each write, durability with flush
         }
         space.close();
+        if (io != null) {
+            io.shutdown(false); // its threads end once idle; nothing is queued after close
+        }
     }
 
     @Override
@@ -359,13 +374,21 @@ final class FileDriver implements BlockDriver {
         }
     }
 
-    /** Runs {@code call} inside {@link Coroutine#blocking}, mapping its failure. */
+    /**
+     * Runs {@code call} inside {@link Coroutine#blocking}, or on the {@code O_DIRECT} pool,
+     * mapping its failure.
+     */
     private <T> T blocking(String op, CoroutineFunction<T, IOException> call)
             throws BlockException {
         try {
-            return Coroutine.blocking(call);
+            return io != null ? Coroutine.inWorker(io, call) : Coroutine.blocking(call);
         } catch (IOException e) {
             throw FileErrors.of(op + " on " + this, e);
+        } catch (IllegalStateException e) {
+            if (closed.get()) { // close() shut the pool down while this request was on its way
+                throw Requests.closed(op, this);
+            }
+            throw e;
         }
     }
 }

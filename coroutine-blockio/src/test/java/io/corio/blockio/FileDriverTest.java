@@ -21,11 +21,18 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.HashSet;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -272,6 +279,54 @@ class FileDriverTest {
                 return null;
             });
         }
+    }
+
+    @Test
+    void directIoRunsOnTheDriversBoundedPoolNotOnOneThreadPerRequest() throws Exception {
+        Path p = dir("disk").resolve("direct-pool.img");
+        BlockDriver.createFile(p, 4L * MIB);
+        FileDriver d;
+        try {
+            d = (FileDriver) BlockDriver.file(p, FileOption.DIRECT);
+        } catch (IOException e) {
+            assumeTrue(false, "no O_DIRECT here: " + e.getMessage());
+            return;
+        }
+        Set<String> threads = ConcurrentHashMap.newKeySet();
+        try (d) {
+            int a = d.alignment();
+            int requests = 4 * FileDriver.DIRECT_THREADS;
+            CountDownLatch done = new CountDownLatch(requests);
+            AtomicInteger failed = new AtomicInteger();
+            for (int i = 0; i < requests; i++) {
+                long offset = (long) i * a % (4L * MIB);
+                ctx.spawn("r" + i, () -> {
+                    try {
+                        d.read(offset, ByteBuffer.allocateDirect(a));
+                        threads.addAll(poolThreads(p));
+                    } catch (BlockException e) {
+                        failed.incrementAndGet();
+                    } finally {
+                        done.countDown();
+                    }
+                });
+            }
+            assertTrue(done.await(30, TimeUnit.SECONDS), "every read finished");
+            assertEquals(0, failed.get());
+            assertFalse(threads.isEmpty(), "the reads ran on the driver's pool");
+            assertTrue(threads.size() <= FileDriver.DIRECT_THREADS, threads.toString());
+        }
+    }
+
+    /** Names of the live threads of the O_DIRECT pool of the driver of {@code p}. */
+    private static Set<String> poolThreads(Path p) {
+        Set<String> out = new HashSet<>();
+        for (Thread t : Thread.getAllStackTraces().keySet()) {
+            if (t.getName().startsWith("direct " + p)) {
+                out.add(t.getName());
+            }
+        }
+        return out;
     }
 
     @ParameterizedTest
