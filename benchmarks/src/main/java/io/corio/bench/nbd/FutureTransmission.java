@@ -9,6 +9,8 @@ import io.corio.blockio.Extent;
 import io.corio.blockio.nbd.Handshake;
 import io.corio.blockio.nbd.Reply;
 import io.corio.blockio.nbd.Request;
+import io.corio.blockio.nbd.RequestChecks;
+import io.corio.blockio.nbd.RequestChecks.Refused;
 import io.corio.blockio.nbd.SparseRead;
 import io.corio.blockio.nbd.TransmissionCodec;
 import io.corio.core.io.BufferPool;
@@ -45,20 +47,11 @@ final class FutureTransmission {
     /** An encoded reply: the buffers to write, and the pool buffer they view, if any. */
     record Outgoing(ByteBuffer[] buffers, ByteBuffer pooled) {}
 
-    /** A request refused before it reached the driver. */
-    private static final class Refused extends Exception {
-        final int error;
-
-        Refused(BlockError error, String message) {
-            super(message, null, false, false);
-            this.error = error.errno();
-        }
-    }
-
     private final String name;
     private final BufferPool pool;
     private final FutureDriver driver;
     private final long size;
+    private final RequestChecks checks;
     private final boolean structured;
     private final boolean baseAllocation;
 
@@ -67,6 +60,7 @@ final class FutureTransmission {
         this.pool = pool;
         this.driver = driver;
         this.size = driver.length();
+        this.checks = new RequestChecks(size, driver.readOnly());
         this.structured = agreed.structured();
         this.baseAllocation = agreed.baseAllocation();
     }
@@ -79,13 +73,13 @@ final class FutureTransmission {
             reply = switch (r) {
                 case Request.Read x -> read(x);
                 case Request.Write x -> {
-                    check(r, CMD_FLAG_FUA, true);
-                    checkWriteRange(x.offset(), x.data().remaining());
+                    checks.check(r, CMD_FLAG_FUA, true);
+                    checks.checkWriteRange(x.offset(), x.data().remaining());
                     yield !x.data().hasRemaining() ? done(ok(r))
-                            : driver.write(x.offset(), x.data(), fua(r)).thenApply(v -> ok(r));
+                            : driver.write(x.offset(), x.data(), RequestChecks.fua(r)).thenApply(v -> ok(r));
                 }
                 case Request.Flush x -> {
-                    check(r, CMD_FLAG_FUA, false);
+                    checks.check(r, CMD_FLAG_FUA, false);
                     if (x.offset() != 0 || x.length() != 0) {
                         throw new Refused(BlockError.EINVAL, "NBD_CMD_FLUSH with offset " + x.offset()
                                 + " and length " + x.length() + "; both must be 0");
@@ -93,15 +87,15 @@ final class FutureTransmission {
                     yield driver.flush().thenApply(v -> ok(r));
                 }
                 case Request.Trim x -> {
-                    check(r, CMD_FLAG_FUA, true);
-                    checkRange(x.offset(), x.length());
+                    checks.check(r, CMD_FLAG_FUA, true);
+                    checks.checkRange(x.offset(), x.length());
                     yield x.length() == 0 ? done(ok(r)) : driver.discard(x.offset(), x.length())
-                            .thenCompose(v -> fua(r) != 0 ? driver.flush() : done(null))
+                            .thenCompose(v -> RequestChecks.fua(r) != 0 ? driver.flush() : done(null))
                             .thenApply(v -> ok(r));
                 }
                 case Request.Cache x -> {
-                    check(r, CMD_FLAG_FUA, false);
-                    checkRange(x.offset(), x.length());
+                    checks.check(r, CMD_FLAG_FUA, false);
+                    checks.checkRange(x.offset(), x.length());
                     yield done(ok(r)); // a hint; our drivers have no cache to fill
                 }
                 case Request.WriteZeroes x -> writeZeroes(x);
@@ -110,7 +104,7 @@ final class FutureTransmission {
                 case Request.Unknown x -> throw new Refused(BlockError.EINVAL, "unknown command " + x.type());
             };
         } catch (Refused e) {
-            return done(fail(r, e.error, e.getMessage()));
+            return done(fail(r, e.error(), e.getMessage()));
         } catch (RuntimeException e) { // a driver that threw instead of failing its future
             reply = CompletableFuture.failedFuture(e);
         }
@@ -130,8 +124,8 @@ final class FutureTransmission {
 
     // loc-begin: nbd-future-read
     private CompletableFuture<Outgoing> read(Request.Read r) throws Refused {
-        check(r, CMD_FLAG_FUA | (structured ? CMD_FLAG_DF : 0), false);
-        checkRange(r.offset(), r.length());
+        checks.check(r, CMD_FLAG_FUA | (structured ? CMD_FLAG_DF : 0), false);
+        checks.checkRange(r.offset(), r.length());
         if (r.length() > MAX_PAYLOAD) {
             throw new Refused(BlockError.EINVAL, "NBD_CMD_READ of " + r.length()
                     + " bytes; the most is " + MAX_PAYLOAD);
@@ -194,13 +188,13 @@ final class FutureTransmission {
 
     // loc-begin: nbd-future-write-zeroes
     private CompletableFuture<Outgoing> writeZeroes(Request.WriteZeroes r) throws Refused {
-        check(r, CMD_FLAG_FUA | CMD_FLAG_NO_HOLE | CMD_FLAG_FAST_ZERO, true);
-        checkWriteRange(r.offset(), r.length());
+        checks.check(r, CMD_FLAG_FUA | CMD_FLAG_NO_HOLE | CMD_FLAG_FAST_ZERO, true);
+        checks.checkWriteRange(r.offset(), r.length());
         boolean fast = (r.flags() & CMD_FLAG_FAST_ZERO) != 0;
         if (fast && !driver.canFastZero()) {
             throw new Refused(BlockError.ENOTSUP, "zeroing is not fast on this export");
         }
-        int flags = fua(r) | ((r.flags() & CMD_FLAG_NO_HOLE) != 0 ? 0 : BlockDriver.MAY_TRIM)
+        int flags = RequestChecks.fua(r) | ((r.flags() & CMD_FLAG_NO_HOLE) != 0 ? 0 : BlockDriver.MAY_TRIM)
                 | (fast ? BlockDriver.FAST_ZERO : 0);
         return r.length() == 0 ? done(ok(r))
                 : driver.writeZeroes(r.offset(), r.length(), flags).thenApply(v -> ok(r));
@@ -209,12 +203,12 @@ final class FutureTransmission {
 
     // loc-begin: nbd-future-block-status
     private CompletableFuture<Outgoing> blockStatus(Request.BlockStatus r) throws Refused {
-        check(r, CMD_FLAG_FUA | CMD_FLAG_REQ_ONE, false);
+        checks.check(r, CMD_FLAG_FUA | CMD_FLAG_REQ_ONE, false);
         if (!baseAllocation) {
             throw new Refused(BlockError.EINVAL,
                     "NBD_CMD_BLOCK_STATUS without base:allocation selected by NBD_OPT_SET_META_CONTEXT");
         }
-        checkRange(r.offset(), r.length());
+        checks.checkRange(r.offset(), r.length());
         if (r.length() == 0) {
             throw new Refused(BlockError.EINVAL, "NBD_CMD_BLOCK_STATUS of length 0");
         }
@@ -247,39 +241,6 @@ final class FutureTransmission {
     // loc-end
 
     // loc-begin: nbd-future-common
-    /** Refuses flags outside {@code allowed}, and modifications of a read-only export. */
-    private void check(Request r, int allowed, boolean modifies) throws Refused {
-        int bad = r.flags() & ~allowed;
-        if (bad != 0) {
-            throw new Refused(BlockError.EINVAL, "command flags 0x" + Integer.toHexString(bad)
-                    + " are not valid for this command");
-        }
-        if (modifies && driver.readOnly()) {
-            throw new Refused(BlockError.EPERM, "the export is read-only");
-        }
-    }
-
-    private void checkRange(long offset, long length) throws Refused {
-        if (offset < 0 || offset > size || length > size - offset) {
-            throw new Refused(BlockError.EINVAL, outOfRange(offset, length));
-        }
-    }
-
-    private void checkWriteRange(long offset, long length) throws Refused {
-        if (offset < 0 || offset > size || length > size - offset) {
-            throw new Refused(BlockError.ENOSPC, outOfRange(offset, length));
-        }
-    }
-
-    private String outOfRange(long offset, long length) {
-        return "range " + Long.toUnsignedString(offset) + "+" + length + " is past the end of the "
-                + size + "-byte export";
-    }
-
-    private static int fua(Request r) {
-        return (r.flags() & CMD_FLAG_FUA) != 0 ? BlockDriver.FUA : 0;
-    }
-
     private static <T> CompletableFuture<T> done(T value) {
         return CompletableFuture.completedFuture(value);
     }

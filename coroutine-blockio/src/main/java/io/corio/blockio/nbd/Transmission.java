@@ -2,10 +2,12 @@ package io.corio.blockio.nbd;
 
 import static io.corio.blockio.nbd.NbdProto.*;
 
+
 import io.corio.blockio.BlockDriver;
 import io.corio.blockio.BlockError;
 import io.corio.blockio.BlockException;
 import io.corio.blockio.Extent;
+import io.corio.blockio.nbd.RequestChecks.Refused;
 import io.corio.core.io.BufferPool;
 import io.corio.core.io.FrameWriter;
 import java.nio.ByteBuffer;
@@ -43,20 +45,11 @@ final class Transmission {
     /** An encoded reply: the buffers to write, and the pool buffer they view, if any. */
     record Outgoing(ByteBuffer[] buffers, ByteBuffer pooled) {}
 
-    /** A request refused before it reached the driver. */
-    private static final class Refused extends Exception {
-        final int error;
-
-        Refused(BlockError error, String message) {
-            super(message, null, false, false);
-            this.error = error.errno();
-        }
-    }
-
     private final String name;
     private final BufferPool pool;
     private final BlockDriver driver;
     private final long size;
+    private final RequestChecks checks;
     private final boolean structured;
     private final boolean baseAllocation;
 
@@ -65,6 +58,7 @@ final class Transmission {
         this.pool = pool;
         this.driver = driver;
         this.size = driver.length();
+        this.checks = new RequestChecks(size, driver.readOnly());
         this.structured = agreed.structured();
         this.baseAllocation = agreed.baseAllocation();
     }
@@ -78,15 +72,15 @@ final class Transmission {
                     return read(x);
                 }
                 case Request.Write x -> {
-                    check(r, CMD_FLAG_FUA, true);
-                    checkWriteRange(x.offset(), x.data().remaining());
+                    checks.check(r, CMD_FLAG_FUA, true);
+                    checks.checkWriteRange(x.offset(), x.data().remaining());
                     if (x.data().hasRemaining()) {
-                        driver.write(x.offset(), x.data(), fua(r));
+                        driver.write(x.offset(), x.data(), RequestChecks.fua(r));
                     }
                     return ok(r);
                 }
                 case Request.Flush x -> {
-                    check(r, CMD_FLAG_FUA, false);
+                    checks.check(r, CMD_FLAG_FUA, false);
                     if (x.offset() != 0 || x.length() != 0) {
                         throw new Refused(BlockError.EINVAL, "NBD_CMD_FLUSH with offset " + x.offset()
                                 + " and length " + x.length() + "; both must be 0");
@@ -95,19 +89,19 @@ final class Transmission {
                     return ok(r);
                 }
                 case Request.Trim x -> {
-                    check(r, CMD_FLAG_FUA, true);
-                    checkRange(x.offset(), x.length());
+                    checks.check(r, CMD_FLAG_FUA, true);
+                    checks.checkRange(x.offset(), x.length());
                     if (x.length() > 0) {
                         driver.discard(x.offset(), x.length());
-                        if (fua(r) != 0) {
+                        if (RequestChecks.fua(r) != 0) {
                             driver.flush();
                         }
                     }
                     return ok(r);
                 }
                 case Request.Cache x -> {
-                    check(r, CMD_FLAG_FUA, false);
-                    checkRange(x.offset(), x.length());
+                    checks.check(r, CMD_FLAG_FUA, false);
+                    checks.checkRange(x.offset(), x.length());
                     return ok(r); // a hint; our drivers have no cache to fill
                 }
                 case Request.WriteZeroes x -> {
@@ -120,7 +114,7 @@ final class Transmission {
                 case Request.Unknown x -> throw new Refused(BlockError.EINVAL, "unknown command " + x.type());
             }
         } catch (Refused e) {
-            return fail(r, e.error, e.getMessage());
+            return fail(r, e.error(), e.getMessage());
         } catch (BlockException e) {
             return fail(r, e.error().errno(), e.getMessage());
         } catch (RuntimeException e) {
@@ -132,8 +126,8 @@ final class Transmission {
 
     // loc-begin: nbd-coroutine-read
     private Outgoing read(Request.Read r) throws Refused, BlockException {
-        check(r, CMD_FLAG_FUA | (structured ? CMD_FLAG_DF : 0), false);
-        checkRange(r.offset(), r.length());
+        checks.check(r, CMD_FLAG_FUA | (structured ? CMD_FLAG_DF : 0), false);
+        checks.checkRange(r.offset(), r.length());
         if (r.length() > MAX_PAYLOAD) {
             throw new Refused(BlockError.EINVAL, "NBD_CMD_READ of " + r.length()
                     + " bytes; the most is " + MAX_PAYLOAD);
@@ -188,13 +182,13 @@ final class Transmission {
 
     // loc-begin: nbd-coroutine-write-zeroes
     private Outgoing writeZeroes(Request.WriteZeroes r) throws Refused, BlockException {
-        check(r, CMD_FLAG_FUA | CMD_FLAG_NO_HOLE | CMD_FLAG_FAST_ZERO, true);
-        checkWriteRange(r.offset(), r.length());
+        checks.check(r, CMD_FLAG_FUA | CMD_FLAG_NO_HOLE | CMD_FLAG_FAST_ZERO, true);
+        checks.checkWriteRange(r.offset(), r.length());
         boolean fast = (r.flags() & CMD_FLAG_FAST_ZERO) != 0;
         if (fast && !driver.canFastZero()) {
             throw new Refused(BlockError.ENOTSUP, "zeroing is not fast on this export");
         }
-        int flags = fua(r) | ((r.flags() & CMD_FLAG_NO_HOLE) != 0 ? 0 : BlockDriver.MAY_TRIM)
+        int flags = RequestChecks.fua(r) | ((r.flags() & CMD_FLAG_NO_HOLE) != 0 ? 0 : BlockDriver.MAY_TRIM)
                 | (fast ? BlockDriver.FAST_ZERO : 0);
         if (r.length() > 0) {
             driver.writeZeroes(r.offset(), r.length(), flags);
@@ -205,12 +199,12 @@ final class Transmission {
 
     // loc-begin: nbd-coroutine-block-status
     private Outgoing blockStatus(Request.BlockStatus r) throws Refused, BlockException {
-        check(r, CMD_FLAG_FUA | CMD_FLAG_REQ_ONE, false);
+        checks.check(r, CMD_FLAG_FUA | CMD_FLAG_REQ_ONE, false);
         if (!baseAllocation) {
             throw new Refused(BlockError.EINVAL,
                     "NBD_CMD_BLOCK_STATUS without base:allocation selected by NBD_OPT_SET_META_CONTEXT");
         }
-        checkRange(r.offset(), r.length());
+        checks.checkRange(r.offset(), r.length());
         if (r.length() == 0) {
             throw new Refused(BlockError.EINVAL, "NBD_CMD_BLOCK_STATUS of length 0");
         }
@@ -242,39 +236,6 @@ final class Transmission {
     // ------------------------------------------------------------------ checks
 
     // loc-begin: nbd-coroutine-common
-
-    /** Refuses flags outside {@code allowed}, and modifications of a read-only export. */
-    private void check(Request r, int allowed, boolean modifies) throws Refused {
-        int bad = r.flags() & ~allowed;
-        if (bad != 0) {
-            throw new Refused(BlockError.EINVAL, "command flags 0x" + Integer.toHexString(bad)
-                    + " are not valid for this command");
-        }
-        if (modifies && driver.readOnly()) {
-            throw new Refused(BlockError.EPERM, "the export is read-only");
-        }
-    }
-
-    private void checkRange(long offset, long length) throws Refused {
-        if (offset < 0 || offset > size || length > size - offset) {
-            throw new Refused(BlockError.EINVAL, outOfRange(offset, length));
-        }
-    }
-
-    private void checkWriteRange(long offset, long length) throws Refused {
-        if (offset < 0 || offset > size || length > size - offset) {
-            throw new Refused(BlockError.ENOSPC, outOfRange(offset, length));
-        }
-    }
-
-    private String outOfRange(long offset, long length) {
-        return "range " + Long.toUnsignedString(offset) + "+" + length + " is past the end of the "
-                + size + "-byte export";
-    }
-
-    private static int fua(Request r) {
-        return (r.flags() & CMD_FLAG_FUA) != 0 ? BlockDriver.FUA : 0;
-    }
 
     // ------------------------------------------------------------------ replies
 
