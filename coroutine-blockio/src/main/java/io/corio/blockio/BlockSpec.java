@@ -1,5 +1,6 @@
 package io.corio.blockio;
 
+import io.corio.blockio.qcow2.Qcow2;
 import java.io.IOException;
 import java.math.BigDecimal;
 import java.math.BigInteger;
@@ -45,6 +46,9 @@ public record BlockSpec(Device device, boolean readOnly, Duration minLatency,
                                        unless it exists with exactly that size
                 --direct               O_DIRECT: requests must be aligned to the file
                                        system's block size, or they fail with EINVAL
+                --format raw|qcow2     how to read PATH (default: qcow2 if it starts with
+                                       the qcow2 magic, else raw); qcow2 is read-only for
+                                       now, so it needs --readonly
             options:
               --readonly               refuse writes, trims and zeroing with EPERM
               --latency TIME           delay every request (block status too) by TIME, e.g. 10ms
@@ -56,9 +60,9 @@ public record BlockSpec(Device device, boolean readOnly, Duration minLatency,
             """;
 
     private static final Set<String> VALUED =
-            Set.of("--memory", "--file", "--create-size", "--latency");
+            Set.of("--memory", "--file", "--create-size", "--latency", "--format");
     private static final Set<String> FLAGS = Set.of("--memory", "--file", "--create-size",
-            "--latency", "--direct", "--readonly", "--read-only", "--count");
+            "--latency", "--direct", "--format", "--readonly", "--read-only", "--count");
 
     /** What stores the bytes. */
     public sealed interface Device {}
@@ -67,12 +71,34 @@ public record BlockSpec(Device device, boolean readOnly, Duration minLatency,
     public record Memory(long size) implements Device {}
 
     /**
-     * {@code --file PATH}: {@link BlockDriver#file}.
+     * {@code --file PATH}: {@link BlockDriver#file}, or {@link Qcow2#open} for a qcow2 image.
      *
      * @param createSize the size to create the file with if it does not exist, or -1
      * @param direct whether to open it with {@link FileOption#DIRECT}
+     * @param format how to read it ({@code --format})
      */
-    public record File(Path path, long createSize, boolean direct) implements Device {}
+    public record File(Path path, long createSize, boolean direct, Format format)
+            implements Device {
+
+        public File {
+            Objects.requireNonNull(format, "format");
+        }
+
+        /** A file whose format is detected when it is opened. */
+        public File(Path path, long createSize, boolean direct) {
+            this(path, createSize, direct, Format.DETECT);
+        }
+    }
+
+    /** How a {@code --file} is read. */
+    public enum Format {
+        /** qcow2 if the file starts with the qcow2 magic, else raw. */
+        DETECT,
+        /** The file's bytes are the device's ({@code --format raw}). */
+        RAW,
+        /** A qcow2 image, read-only for now ({@code --format qcow2}). */
+        QCOW2
+    }
 
     public BlockSpec {
         Objects.requireNonNull(device, "device");
@@ -91,7 +117,7 @@ public record BlockSpec(Device device, boolean readOnly, Duration minLatency,
         if (!p.rest().isEmpty()) {
             throw new IllegalArgumentException("unknown argument '" + p.rest().getFirst()
                     + "' (block device flags: --memory, --file, --create-size, --direct,"
-                    + " --readonly, --latency, --count)");
+                    + " --format, --readonly, --latency, --count)");
         }
         return p.spec();
     }
@@ -113,6 +139,7 @@ public record BlockSpec(Device device, boolean readOnly, Duration minLatency,
         Path file = null;
         long createSize = -1;
         boolean direct = false;
+        Format format = Format.DETECT;
         boolean readOnly = false;
         Duration[] latency = null;
         boolean count = false;
@@ -149,6 +176,7 @@ public record BlockSpec(Device device, boolean readOnly, Duration minLatency,
                 case "--create-size" -> createSize = parseSize(flag, value);
                 case "--latency" -> latency = parseLatency(flag, value);
                 case "--direct" -> direct = true;
+                case "--format" -> format = parseFormat(flag, value);
                 case "--readonly" -> readOnly = true;
                 case "--count" -> count = true;
                 default -> throw new AssertionError(flag);
@@ -160,15 +188,20 @@ public record BlockSpec(Device device, boolean readOnly, Duration minLatency,
         if (memory == null && file == null) {
             throw new IllegalArgumentException("no device: give --memory SIZE or --file PATH");
         }
-        if (file == null && (createSize >= 0 || direct)) {
-            throw new IllegalArgumentException((direct ? "--direct" : "--create-size")
-                    + " needs --file");
+        if (file == null && (createSize >= 0 || direct || format != Format.DETECT)) {
+            throw new IllegalArgumentException((direct ? "--direct" : createSize >= 0
+                    ? "--create-size" : "--format") + " needs --file");
+        }
+        if (format == Format.QCOW2 && (createSize >= 0 || direct)) {
+            throw new IllegalArgumentException("--format qcow2 and " + (direct ? "--direct"
+                    : "--create-size (it makes raw files; make a qcow2 image with qemu-img"
+                    + " create -f qcow2)") + " cannot go together");
         }
         if (memory != null && memory > MemoryDriver.MAX_LENGTH) {
             throw new IllegalArgumentException("--memory " + memory + ": more than the "
                     + Requests.size(MemoryDriver.MAX_LENGTH) + " a memory device can hold");
         }
-        Device device = memory != null ? new Memory(memory) : new File(file, createSize, direct);
+        Device device = memory != null ? new Memory(memory) : new File(file, createSize, direct, format);
         Duration min = latency == null ? Duration.ZERO : latency[0];
         Duration max = latency == null ? Duration.ZERO : latency[1];
         return new Parsed(new BlockSpec(device, readOnly, min, max, count), List.copyOf(rest));
@@ -209,6 +242,13 @@ public record BlockSpec(Device device, boolean readOnly, Duration minLatency,
                 }
             }
         }
+        Format format = f.format();
+        if (format == Format.DETECT) {
+            format = Qcow2.detect(f.path()) ? Format.QCOW2 : Format.RAW;
+        }
+        if (format == Format.QCOW2) {
+            return openQcow2(f);
+        }
         List<FileOption> options = new ArrayList<>();
         if (readOnly) {
             options.add(FileOption.READ_ONLY);
@@ -219,11 +259,25 @@ public record BlockSpec(Device device, boolean readOnly, Duration minLatency,
         return BlockDriver.file(f.path(), options.toArray(FileOption[]::new));
     }
 
+    private BlockDriver openQcow2(File f) throws IOException {
+        if (!readOnly) {
+            throw new IOException(f.path() + " is a qcow2 image, which corio reads but does"
+                    + " not write yet: serve it with --readonly (or --format raw to serve the"
+                    + " image file's own bytes)");
+        }
+        if (f.direct()) {
+            throw new IOException(f.path() + " is a qcow2 image: --direct is for raw files");
+        }
+        return Qcow2.open(f.path());
+    }
+
     @Override
     public String toString() {
         String s = switch (device) {
             case Memory m -> "memory " + Requests.size(m.size());
-            case File f -> "file " + f.path() + (f.direct() ? " (O_DIRECT)" : "");
+            case File f -> "file " + f.path() + (f.direct() ? " (O_DIRECT)" : "")
+                    + (f.format() == Format.DETECT ? "" : " (" + f.format().name()
+                            .toLowerCase(Locale.ROOT) + ")");
         };
         if (readOnly) {
             s += ", read-only";
@@ -323,6 +377,15 @@ public record BlockSpec(Device device, boolean readOnly, Duration minLatency,
                     + " it starts");
         }
         return new Duration[] {min, max};
+    }
+
+    private static Format parseFormat(String flag, String value) {
+        return switch (value) {
+            case "raw" -> Format.RAW;
+            case "qcow2" -> Format.QCOW2;
+            default -> throw new IllegalArgumentException(flag + " '" + value + "': give raw"
+                    + " or qcow2");
+        };
     }
 
     private static Path parsePath(String flag, String value) {

@@ -1,0 +1,82 @@
+package io.corio.blockio.qcow2;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.corio.blockio.BlockDriver;
+import io.corio.blockio.BlockSpec;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@code --file} detects qcow2 by its magic; {@code --format} forces; qcow2 needs --readonly. */
+class Qcow2BlockSpecTest {
+    @TempDir
+    Path dir;
+
+    Path image() throws IOException {
+        Path p = dir.resolve("disk.qcow2");
+        Files.write(p, Arrays.copyOf(Qcow2HeaderTest.image().array(), 4 * 512));
+        return p;
+    }
+
+    static BlockSpec parse(String... args) {
+        return BlockSpec.parse(List.of(args));
+    }
+
+    @Test
+    void aQcow2FileIsDetectedAndServedReadOnly() throws Exception {
+        Path p = image();
+        try (BlockDriver d = parse("--file", p.toString(), "--read-only").open()) {
+            assertEquals(Qcow2HeaderTest.SIZE, d.length()); // the virtual size, not the file's
+            assertTrue(d.toString().contains("qcow2"), d.toString());
+        }
+        try (BlockDriver d = parse("--file", p.toString(), "--readonly", "--format", "qcow2")
+                .open()) {
+            assertEquals(Qcow2HeaderTest.SIZE, d.length());
+        }
+    }
+
+    @Test
+    void aWritableQcow2OpenIsRefusedNamingTheFlag() throws Exception {
+        Path p = image();
+        IOException e = assertThrows(IOException.class,
+                () -> parse("--file", p.toString()).open().close());
+        assertTrue(e.getMessage().contains("qcow2") && e.getMessage().contains("--readonly"),
+                e.getMessage());
+    }
+
+    @Test
+    void formatRawServesTheImageFileItself() throws Exception {
+        Path p = image();
+        try (BlockDriver d = parse("--file", p.toString(), "--format=raw").open()) {
+            assertEquals(Files.size(p), d.length());
+            assertTrue(!d.readOnly());
+        }
+    }
+
+    @Test
+    void forcingQcow2OnARawFileOrWithRawOnlyFlagsIsRefused() throws Exception {
+        Path raw = dir.resolve("raw.img");
+        Files.write(raw, new byte[4096]);
+        IOException e = assertThrows(IOException.class, () -> parse("--file", raw.toString(),
+                "--readonly", "--format", "qcow2").open().close());
+        assertTrue(e.getMessage().contains("not a qcow2 image"), e.getMessage());
+        for (List<String> args : List.of(List.of("--format", "vmdk"),
+                List.of("--format", "qcow2", "--direct"),
+                List.of("--format", "qcow2", "--create-size", "1M"))) {
+            List<String> all = new java.util.ArrayList<>(List.of("--file", "x"));
+            all.addAll(args);
+            IllegalArgumentException bad = assertThrows(IllegalArgumentException.class,
+                    () -> BlockSpec.parse(all));
+            assertTrue(bad.getMessage().contains("--format"), bad.getMessage());
+        }
+        assertThrows(IllegalArgumentException.class,
+                () -> parse("--memory", "1M", "--format", "raw"));
+    }
+}

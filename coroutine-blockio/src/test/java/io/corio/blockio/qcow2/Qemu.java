@@ -1,0 +1,172 @@
+package io.corio.blockio.qcow2;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import io.corio.blockio.BlockDriver;
+import io.corio.blockio.Extent;
+import io.corio.core.AioContext;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/** qemu-img and qemu-io (Debian package qemu-utils) for the qcow2 tests, run in one directory. */
+final class Qemu {
+    final Path dir;
+
+    Qemu(Path dir) {
+        this.dir = dir;
+    }
+
+    /** Skips the test unless qemu-img and qemu-io are installed, naming the package. */
+    static void require() {
+        for (String tool : List.of("qemu-img", "qemu-io")) {
+            assumeTrue(installed(tool), tool + " not found: install the Debian package"
+                    + " qemu-utils (apt-get install qemu-utils)");
+        }
+    }
+
+    static boolean installed(String tool) {
+        String path = System.getenv().getOrDefault("PATH", "") + ":/usr/bin:/usr/local/bin";
+        for (String d : path.split(":")) {
+            if (!d.isEmpty() && Files.isExecutable(Path.of(d, tool))) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Runs {@code command} in the directory; fails the test unless it exits 0. */
+    String run(String... command) throws IOException, InterruptedException {
+        ProcessBuilder pb = new ProcessBuilder(command).directory(dir.toFile())
+                .redirectErrorStream(true);
+        Process p = pb.start();
+        p.getOutputStream().close();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        if (!p.waitFor(120, TimeUnit.SECONDS)) {
+            p.destroyForcibly();
+            throw new AssertionError(String.join(" ", command) + " did not finish");
+        }
+        if (p.exitValue() != 0) {
+            throw new AssertionError(String.join(" ", command) + ": exit " + p.exitValue()
+                    + "\n" + out);
+        }
+        return out;
+    }
+
+    /** {@code qemu-img create -f qcow2 -o OPTIONS NAME SIZE}, plus any extra arguments first. */
+    Path create(String name, String options, long size, String... extra)
+            throws IOException, InterruptedException {
+        List<String> cmd = new ArrayList<>(List.of("qemu-img", "create", "-q", "-f", "qcow2"));
+        cmd.addAll(List.of(extra));
+        cmd.addAll(List.of("-o", options, name, Long.toString(size)));
+        run(cmd.toArray(String[]::new));
+        return dir.resolve(name);
+    }
+
+    /** Runs qemu-io commands ({@code write -P 0x11 0 64k}, ...) on a qcow2 image. */
+    void io(Path image, String... commands) throws IOException, InterruptedException {
+        List<String> cmd = new ArrayList<>(List.of("qemu-io", "-f", "qcow2"));
+        for (String c : commands) {
+            cmd.add("-c");
+            cmd.add(c);
+        }
+        cmd.add(image.toString());
+        String out = run(cmd.toArray(String[]::new));
+        assertTrue(!out.contains("failed") && !out.contains("error"), out);
+    }
+
+    /** The image's guest contents, as {@code qemu-img convert -O raw} writes them. */
+    byte[] raw(Path image) throws IOException, InterruptedException {
+        Path out = dir.resolve(image.getFileName() + ".raw-" + System.nanoTime());
+        run("qemu-img", "convert", "-O", "raw", image.toString(), out.toString());
+        byte[] bytes = Files.readAllBytes(out);
+        Files.delete(out);
+        return bytes;
+    }
+
+    /** One entry of {@code qemu-img map --output=json}. */
+    record MapEntry(long start, long length, boolean zero, boolean data) {}
+
+    List<MapEntry> map(Path image) throws IOException, InterruptedException {
+        String json = run("qemu-img", "map", "--output=json", image.toString());
+        Matcher m = Pattern.compile("\"start\": (\\d+), \"length\": (\\d+),[^}]*"
+                + "\"zero\": (true|false), \"data\": (true|false)").matcher(json);
+        List<MapEntry> out = new ArrayList<>();
+        while (m.find()) {
+            out.add(new MapEntry(Long.parseLong(m.group(1)), Long.parseLong(m.group(2)),
+                    Boolean.parseBoolean(m.group(3)), Boolean.parseBoolean(m.group(4))));
+        }
+        assertTrue(!out.isEmpty(), json);
+        return out;
+    }
+
+    /**
+     * Reads {@code image} through {@link Qcow2#open} and checks it against qemu: the bytes
+     * equal {@code qemu-img convert}'s, read whole and in pieces that straddle clusters; the
+     * block status marks as data exactly what {@code qemu-img map} does, and every range it
+     * marks zero reads as zero.
+     */
+    void assertReadsAsQemu(AioContext ctx, Path image) throws Exception {
+        byte[] want = raw(image);
+        try (BlockDriver d = Qcow2.open(image)) {
+            assertEquals(want.length, d.length(), "virtual size");
+            byte[] whole = ctx.call(() -> {
+                ByteBuffer b = ByteBuffer.allocate(want.length);
+                d.read(0, b);
+                return b.array();
+            });
+            assertArrayEquals(want, whole, image + " read whole");
+            byte[] pieces = ctx.call(() -> {
+                ByteBuffer b = ByteBuffer.allocate(want.length);
+                int step = (1 << 20) + 4097;
+                for (int at = 0; at < want.length; at += step) {
+                    d.read(at, b.slice(at, Math.min(step, want.length - at)));
+                }
+                return b.array();
+            });
+            assertArrayEquals(want, pieces, image + " read in pieces");
+            List<Extent> status = ctx.call(() -> {
+                List<Extent> all = new ArrayList<>();
+                long pos = 0;
+                while (pos < want.length) {
+                    List<Extent> part = d.blockStatus(pos, want.length - pos);
+                    for (Extent e : part) {
+                        assertEquals(pos, e.offset(), "contiguous: " + part);
+                        pos = e.end();
+                    }
+                    all.addAll(part);
+                }
+                assertEquals(want.length, pos, "no extent past the end");
+                return all;
+            });
+            for (Extent e : status) {
+                if ((e.flags() & Extent.ZERO) != 0) {
+                    for (long i = e.offset(); i < e.end(); i++) {
+                        if (want[(int) i] != 0) {
+                            throw new AssertionError(image + ": " + e + " is marked zero but"
+                                    + " byte " + i + " is " + want[(int) i]);
+                        }
+                    }
+                }
+            }
+            for (MapEntry q : map(image)) {
+                for (Extent e : status) {
+                    if (e.end() > q.start() && e.offset() < q.start() + q.length()) {
+                        assertEquals(q.data(), (e.flags() & Extent.HOLE) == 0, image
+                                + ": qemu-img map says " + q + ", corio says " + e);
+                    }
+                }
+            }
+        }
+    }
+}
