@@ -2,6 +2,7 @@
 """Draws the peer comparisons' charts (9P: diodload; NBD: fio) with matplotlib.
 
     chart-peers.py 9p  --data docs/data/9p.json  --out-dir docs/img
+    chart-peers.py 9p-load --data docs/data/9p-load.json --out-dir docs/img
     chart-peers.py nbd --data docs/data/nbd.json --out-dir docs/img
 
 The data are the JSON that run-9p and run-nbd write beside docs/benchmarks.md (through
@@ -9,7 +10,8 @@ peerdoc.py). 9p.png: ops/s per server for the I/O and getattr loads (bar: median
 rounds; dots: each round; whisker: their range), and each server's peak RSS and most threads.
 nbd-throughput.png: per load, MB/s (large blocks) or IOPS (small ones) per server, drawn the
 same way; nbd-latency.png: per load, p50 and p99 per server (medians of the rounds, log
-scale). Prints "chart-peers: wrote PATH" per chart. Exits 3 when matplotlib is missing, so
+scale); 9p-load.png: per read size, ops/s and p99 against requests in flight (run-9p-load).
+Prints "chart-peers: wrote PATH" per chart. Exits 3 when matplotlib is missing, so
 the caller can try another python3 or carry on without charts.
 """
 import argparse
@@ -89,6 +91,38 @@ def ninep(data, out_dir):
     return [save(fig, os.path.join(out_dir, "9p.png"))]
 
 
+def ninep_load(data, out_dir):
+    """Per read size: ops/s and p99 latency against requests in flight, a line per server."""
+    rows = data["rows"]
+    blocks = sorted({r["block"] for r in rows})
+    servers = list(dict.fromkeys(r["server"] for r in rows))
+    palette = colors(servers)
+    fig, axes = plt.subplots(len(blocks), 2, figsize=(10, 3.8 * len(blocks)), squeeze=False)
+    for (ax_ops, ax_p99), block in zip(axes, blocks):
+        name = f"{block // 1024} KiB" if block % 1024 == 0 else f"{block:,} B"
+        for s in servers:
+            mine = sorted((r for r in rows if r["block"] == block and r["server"] == s), key=lambda r: r["concurrency"])
+            cs = [r["concurrency"] for r in mine]
+            ax_ops.plot(cs, [statistics.median(x["ops_per_s"] for x in r["runs"]) for r in mine], "o-",
+                        color=palette[s], label=s)
+            ax_p99.plot(cs, [statistics.median(x["p99_us"] for x in r["runs"]) / 1e3 for r in mine], "o-",
+                        color=palette[s], label=s)
+        for ax, unit, title in ((ax_ops, "ops/s", "throughput (higher is better)"),
+                                (ax_p99, "ms (log)", "p99 latency (lower is better)")):
+            ax.set_xscale("log", base=2)
+            ax.set_xticks(sorted({r["concurrency"] for r in rows}))
+            ax.xaxis.set_major_formatter(matplotlib.ticker.ScalarFormatter())
+            ax.set_xlabel("requests in flight")
+            ax.set_ylabel(unit)
+            ax.set_title(f"{name} reads: {title}", fontsize=10)
+            ax.grid(True, which="both", alpha=0.3)
+        ax_p99.set_yscale("log")
+        ax_ops.set_ylim(bottom=0)
+    axes[0][0].legend(fontsize=8)
+    fig.suptitle("9P servers on a real file (LoadMain): median of the rounds")
+    return [save(fig, os.path.join(out_dir, "9p-load.png"))]
+
+
 def block_bytes(load):
     """The block size named in a load such as 'randread 128k qd128', in bytes (0 if none)."""
     m = re.search(r"\b(\d+)([kKmM])\b", load)
@@ -154,7 +188,7 @@ def save(fig, path):
 
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("suite", choices=("9p", "nbd"))
+    p.add_argument("suite", choices=("9p", "9p-load", "nbd"))
     p.add_argument("--data", required=True, help="the JSON run-9p or run-nbd wrote")
     p.add_argument("--out-dir", required=True)
     a = p.parse_args()
@@ -163,7 +197,7 @@ def main():
     if not data.get("rows"):
         sys.exit(f"chart-peers: {a.data} has no rows")
     os.makedirs(a.out_dir, exist_ok=True)
-    (ninep if a.suite == "9p" else nbd)(data, a.out_dir)
+    {"9p": ninep, "9p-load": ninep_load, "nbd": nbd}[a.suite](data, a.out_dir)
 
 
 if __name__ == "__main__":

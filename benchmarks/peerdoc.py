@@ -22,6 +22,7 @@ IMG = os.path.join(ROOT, "docs", "img")
 CHART = os.path.join(HERE, "chart-peers.py")
 ALT = {  # the charts' alt text
     "9p.png": "9P ops/s per server for I/O and getattr, with peak RSS and threads",
+    "9p-load.png": "9P ops/s and p99 latency per server against reads in flight",
     "nbd-throughput.png": "NBD MB/s or IOPS per server and load",
     "nbd-latency.png": "NBD p50 and p99 latency per server and load",
 }

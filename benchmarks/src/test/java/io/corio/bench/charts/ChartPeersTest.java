@@ -17,7 +17,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * benchmarks/chart-peers.py draws the 9P and NBD charts from small fixture files shaped like
- * the JSON that run-9p and run-nbd write (src/test/resources/charts). Checks the plumbing,
+ * the JSON that run-9p, run-9p-load and run-nbd write (src/test/resources/charts). Checks the plumbing,
  * not the pictures: every chart is written and is a PNG. Skipped when no python3 on the
  * machine has matplotlib (Debian package python3-matplotlib).
  */
@@ -33,6 +33,11 @@ class ChartPeersTest {
     @Test
     void drawsThe9pChart() throws Exception {
         assertEquals(List.of("9p.png"), draw("9p"));
+    }
+
+    @Test
+    void drawsThe9pLoadChart() throws Exception {
+        assertEquals(List.of("9p-load.png"), draw("9p-load"));
     }
 
     @Test
