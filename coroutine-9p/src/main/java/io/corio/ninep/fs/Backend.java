@@ -64,6 +64,16 @@ public interface Backend extends AutoCloseable {
         return true;
     }
 
+    /**
+     * Whether {@link #read} on the open handle {@code h} waits only in the JDK's own I/O (no
+     * native call that would pin a virtual thread's carrier), so a server may make it on a
+     * virtual thread ({@code Coroutine.blocking}) instead of hopping to a platform thread.
+     * By default only a back end that never blocks says yes.
+     */
+    default boolean readsWithoutPinning(Handle h) {
+        return !mayBlock();
+    }
+
     /** Whether this back end refuses every modification with {@code EROFS}. */
     boolean readOnly();
 

@@ -12,13 +12,19 @@ import io.corio.ninep.protocol.P9;
 import io.corio.ninep.protocol.Qid;
 import io.corio.ninep.protocol.SetAttr;
 import io.corio.ninep.protocol.StatFs;
+import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.channels.ClosedChannelException;
+import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Predicate;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * A {@link Backend} serving a host directory tree through Linux system calls (bound by
@@ -49,6 +55,7 @@ import java.util.function.Predicate;
  * the call, so a server on slow storage should run them in a worker pool.
  */
 final class LocalBackend implements Backend {
+    private static final Logger log = LoggerFactory.getLogger(LocalBackend.class);
     private static final int MAX_DEPTH = 4096;
 
     private final String rootName; // for toString
@@ -313,6 +320,9 @@ final class LocalBackend implements Backend {
         try {
             Fd o = new Fd(Libc.reopen(f.fd, host));
             l.setOpen(o, host);
+            if (Posix.isReg(l.stat.mode()) && (host & Libc.O_ACCMODE) != Libc.O_WRONLY) {
+                openReader(l, o);
+            }
             Stat st = model.stat(f.fd);
             return qidOf(st);
         } finally {
@@ -320,9 +330,41 @@ final class LocalBackend implements Backend {
         }
     }
 
+    /**
+     * Gives an open regular file a {@link FileChannel} for its reads, opened through the
+     * descriptor's {@code /proc/self/fd} link (so the very file, even renamed or unlinked):
+     * the JDK's file I/O can run on a virtual thread, whose carrier the JDK compensates while
+     * it blocks, where our FFM {@code pread} would pin it. So a read needs no hop to the I/O
+     * pool's platform threads ({@link #readsWithoutPinning}). If the kernel refuses the second
+     * open (the file's mode changed since), reads stay on {@code pread}.
+     */
+    private void openReader(LocalHandle l, Fd o) {
+        try {
+            l.setReader(FileChannel.open(Path.of("/proc/self/fd/" + o.fd), StandardOpenOption.READ));
+        } catch (IOException | RuntimeException e) {
+            log.debug("{}: reads stay on pread: {}", l, e.toString());
+        }
+    }
+
+    @Override
+    public boolean readsWithoutPinning(Handle h) {
+        return h instanceof LocalHandle l && l.backend == this && l.reader() != null;
+    }
+
     @Override
     public int read(Handle h, long offset, ByteBuffer dst) throws FsException {
-        Fd o = own(h).retainOpen();
+        LocalHandle l = own(h);
+        FileChannel ch = l.reader();
+        if (ch != null) {
+            try {
+                return Math.max(0, ch.read(dst, offset));
+            } catch (ClosedChannelException e) {
+                throw new FsException(Errno.EBADF, "handle closed");
+            } catch (IOException e) {
+                throw new FsException(Errno.EIO, "read: " + e.getMessage());
+            }
+        }
+        Fd o = l.retainOpen();
         try {
             return Libc.pread(o.fd, dst, offset);
         } finally {

@@ -2,6 +2,8 @@ package io.corio.ninep.fs;
 
 import io.corio.ninep.protocol.Errno;
 import io.corio.ninep.protocol.Qid;
+import java.io.IOException;
+import java.nio.channels.FileChannel;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
@@ -28,6 +30,7 @@ final class LocalHandle implements Handle {
     private String name; // guarded by lock; null when parent is
     private Fd open; // guarded by lock; null until opened
     private int openFlags; // guarded by lock; host open(2) flags
+    private FileChannel reader; // guarded by lock; reads of an open regular file, or null
     private boolean closed; // guarded by lock
 
     /** Takes over one reference to {@code path} and, if not null, one to {@code parent}. */
@@ -107,6 +110,43 @@ final class LocalHandle implements Handle {
             openFlags = flags;
         } finally {
             lock.unlock();
+        }
+    }
+
+    /**
+     * Gives the handle a channel for reading its open file ({@link LocalBackend#read} then
+     * uses it, from any thread); it is closed with the handle. Closes {@code ch} and returns
+     * false if the handle was closed meanwhile.
+     */
+    boolean setReader(FileChannel ch) {
+        lock.lock();
+        try {
+            if (!closed && reader == null) {
+                reader = ch;
+                return true;
+            }
+        } finally {
+            lock.unlock();
+        }
+        closeQuietly(ch);
+        return false;
+    }
+
+    /** The channel for reading the open file, or null if it has none. */
+    FileChannel reader() {
+        lock.lock();
+        try {
+            return closed ? null : reader;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private static void closeQuietly(FileChannel ch) {
+        try {
+            ch.close();
+        } catch (IOException ignored) {
+            // a read-only channel: nothing to lose
         }
     }
 
@@ -191,6 +231,7 @@ final class LocalHandle implements Handle {
     public void close() {
         Fd p;
         Fd o;
+        FileChannel r;
         lock.lock();
         try {
             if (closed) {
@@ -199,10 +240,15 @@ final class LocalHandle implements Handle {
             closed = true;
             p = parent;
             o = open;
+            r = reader;
             parent = null;
             open = null;
+            reader = null;
         } finally {
             lock.unlock();
+        }
+        if (r != null) {
+            closeQuietly(r); // a read racing this one fails with EBADF
         }
         path.release();
         if (p != null) {

@@ -366,7 +366,11 @@ final class FileService {
         Handle h = handle(r.fid());
         ByteBuffer buf = buffers.take(count);
         try {
-            fs(f.backend, () -> f.backend.read(h, r.offset(), buf));
+            if (f.backend.readsWithoutPinning(h)) { // JDK file I/O: in place, no pool hop
+                Coroutine.blocking(() -> f.backend.read(h, r.offset(), buf));
+            } else {
+                fs(f.backend, () -> f.backend.read(h, r.offset(), buf));
+            }
         } catch (FsException | RuntimeException e) {
             buffers.give(buf);
             throw e;

@@ -2,6 +2,7 @@ package io.corio.ninep.fs;
 
 import static io.corio.ninep.fs.Fixture.fails;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.corio.ninep.fs.Fixture.Kind;
@@ -44,6 +45,36 @@ class FileIoTest {
             assertEquals(17, f.fs.getattr(h, P9.GETATTR_SIZE).size());
             assertEquals(0, f.fs.read(h, 0, ByteBuffer.allocate(0)));
             h.close();
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(Kind.class)
+    void anOpenedRegularFileIsReadWithoutPinningEvenAfterUnlinkAndNotAfterClose(Kind kind)
+            throws Exception {
+        try (Fixture f = new Fixture(kind)) {
+            f.file("a", "hello world").close();
+            f.fs.mkdir(f.root, "d", 0755, Fixture.ME);
+            Handle r = f.walk("a");
+            Handle w = f.walk("a");
+            Handle d = f.walk("d");
+            f.fs.open(r, P9.DOTL_RDONLY);
+            f.fs.open(w, P9.DOTL_WRONLY);
+            f.fs.open(d, P9.DOTL_RDONLY | P9.DOTL_DIRECTORY);
+            // a local back end reads an opened file through the JDK (no native call to pin a
+            // carrier); a write-only file or a directory has no such reader
+            assertEquals(kind.isLocal(), f.fs.readsWithoutPinning(r) && f.fs.mayBlock());
+            assertFalse(kind.isLocal() && f.fs.readsWithoutPinning(w));
+            assertFalse(kind.isLocal() && f.fs.readsWithoutPinning(d));
+            f.fs.unlinkat(f.root, "a", 0);
+            assertEquals("world", f.read(r, 6, 100), "the unlinked file is still read");
+            f.write(w, 0, "J");
+            assertEquals("Jello", f.read(r, 0, 5), "the reader sees writes through another fid");
+            r.close();
+            fails(Errno.EBADF, () -> f.fs.read(r, 0, ByteBuffer.allocate(4)));
+            assertFalse(f.fs.readsWithoutPinning(r) && kind.isLocal());
+            w.close();
+            d.close();
         }
     }
 
