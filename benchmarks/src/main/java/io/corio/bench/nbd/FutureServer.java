@@ -3,15 +3,10 @@ package io.corio.bench.nbd;
 import io.corio.blockio.nbd.Export;
 import io.corio.blockio.nbd.NbdServer;
 import io.corio.core.io.BufferPool;
+import io.corio.core.io.Listener;
 import java.io.IOException;
-import java.net.InetSocketAddress;
 import java.net.SocketAddress;
-import java.net.StandardProtocolFamily;
-import java.net.StandardSocketOptions;
-import java.net.UnixDomainSocketAddress;
-import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
-import java.nio.file.Files;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -47,7 +42,7 @@ public final class FutureServer implements AutoCloseable {
     record Config(Map<String, Export> exports, Map<String, FutureDriver> drivers, long budget, BufferPool pool) {}
 
     private final Config config;
-    private final List<ServerSocketChannel> listeners = new CopyOnWriteArrayList<>();
+    private final List<Listener> listeners = new CopyOnWriteArrayList<>();
     private final Set<FutureConnection> connections = ConcurrentHashMap.newKeySet();
     private final AtomicLong connectionSeq = new AtomicLong();
     private volatile boolean closed;
@@ -107,61 +102,25 @@ public final class FutureServer implements AutoCloseable {
         if (closed) {
             throw new IllegalStateException("server is closed");
         }
-        ServerSocketChannel ssc;
-        if (address instanceof UnixDomainSocketAddress unix) {
-            if (Files.exists(unix.getPath()) && Files.getAttribute(unix.getPath(), "unix:mode") instanceof Integer m
-                    && (m & 0170000) == 0140000) { // S_IFSOCK
-                Files.delete(unix.getPath());
-            }
-            ssc = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
-        } else if (address instanceof InetSocketAddress) {
-            ssc = ServerSocketChannel.open();
-            ssc.setOption(StandardSocketOptions.SO_REUSEADDR, true);
-        } else {
-            throw new IllegalArgumentException("address must be TCP or Unix: " + address);
+        Listener l = Listener.start("nbd-future-accept", address, this::accepted);
+        listeners.add(l);
+        if (closed) { // close() ran meanwhile and missed it
+            l.close();
         }
-        try {
-            ssc.bind(address);
-        } catch (IOException e) {
-            ssc.close();
-            throw e;
-        }
-        listeners.add(ssc);
-        SocketAddress bound = ssc.getLocalAddress();
-        boolean tcp = address instanceof InetSocketAddress;
-        Thread.ofVirtual().name("nbd-future-accept " + bound).start(() -> acceptLoop(ssc, tcp));
-        log.info("NBD server (CompletableFuture handlers) listening on {}", bound);
-        return bound;
+        log.info("NBD server (CompletableFuture handlers) listening on {}", l.address());
+        return l.address();
     }
 
-    private void acceptLoop(ServerSocketChannel ssc, boolean tcp) {
-        while (!closed) {
-            SocketChannel ch;
-            try {
-                ch = ssc.accept();
-            } catch (IOException e) {
-                if (!closed && ssc.isOpen()) {
-                    log.warn("accept failed: {}", e.toString());
-                    continue;
-                }
-                return;
-            }
-            if (tcp) {
-                try {
-                    ch.setOption(StandardSocketOptions.TCP_NODELAY, true);
-                } catch (IOException e) {
-                    log.debug("TCP_NODELAY: {}", e.toString());
-                }
-            }
-            FutureConnection[] box = new FutureConnection[1];
-            box[0] = new FutureConnection("nbd-future-" + connectionSeq.incrementAndGet(), ch, config,
-                    () -> connections.remove(box[0]));
-            connections.add(box[0]);
-            if (closed) {
-                box[0].shutdown();
-            }
-            box[0].start();
+    /** Starts serving a connection the listener accepted. */
+    private void accepted(SocketChannel ch) {
+        FutureConnection[] box = new FutureConnection[1];
+        box[0] = new FutureConnection("nbd-future-" + connectionSeq.incrementAndGet(), ch, config,
+                () -> connections.remove(box[0]));
+        connections.add(box[0]);
+        if (closed) {
+            box[0].shutdown();
         }
+        box[0].start();
     }
 
     /** Connections being served now. */
@@ -175,17 +134,7 @@ public final class FutureServer implements AutoCloseable {
             return;
         }
         closed = true;
-        for (ServerSocketChannel ssc : listeners) {
-            try {
-                SocketAddress a = ssc.getLocalAddress();
-                ssc.close();
-                if (a instanceof UnixDomainSocketAddress unix) {
-                    Files.deleteIfExists(unix.getPath());
-                }
-            } catch (IOException e) {
-                log.debug("closing listener: {}", e.toString());
-            }
-        }
+        listeners.forEach(Listener::close);
         List<FutureConnection> all = List.copyOf(connections);
         all.forEach(FutureConnection::shutdown);
         long deadline = System.currentTimeMillis() + NbdServer.CLOSE_GRACE_MILLIS;

@@ -2,18 +2,13 @@ package io.corio.bench.ninep;
 
 import io.corio.core.WorkerPool;
 import io.corio.core.io.BufferPool;
+import io.corio.core.io.Listener;
 import io.corio.ninep.fs.Backend;
 import io.corio.ninep.protocol.P9;
 import io.corio.ninep.server.NinepServer;
 import java.io.IOException;
-import java.net.InetSocketAddress;
 import java.net.SocketAddress;
-import java.net.StandardProtocolFamily;
-import java.net.StandardSocketOptions;
-import java.net.UnixDomainSocketAddress;
-import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
-import java.nio.file.Files;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -61,7 +56,7 @@ public final class CallbackServer implements AutoCloseable {
     record Shared(Map<String, Backend> exports, int maxMsize, WorkerPool io, BufferPool buffers, Stats stats) {}
 
     private final Shared shared;
-    private final List<ServerSocketChannel> listeners = new CopyOnWriteArrayList<>();
+    private final List<Listener> listeners = new CopyOnWriteArrayList<>();
     private final Set<CallbackConnection> connections = ConcurrentHashMap.newKeySet();
     private final AtomicLong connectionSeq = new AtomicLong();
     private final AtomicBoolean ioStopped = new AtomicBoolean();
@@ -108,47 +103,28 @@ public final class CallbackServer implements AutoCloseable {
         if (closed) {
             throw new IllegalStateException("server is closed");
         }
-        ServerSocketChannel ssc = switch (address) {
-            case UnixDomainSocketAddress u -> ServerSocketChannel.open(StandardProtocolFamily.UNIX);
-            case InetSocketAddress i -> ServerSocketChannel.open();
-            default -> throw new IllegalArgumentException("address must be TCP or Unix: " + address);
-        };
-        ssc.bind(address);
-        listeners.add(ssc);
-        SocketAddress bound = ssc.getLocalAddress();
-        boolean tcp = address instanceof InetSocketAddress;
-        Thread.ofVirtual().name("9p-callback-accept " + bound).start(() -> acceptLoop(ssc, tcp));
-        log.info("callback-style 9P server listening on {}", bound);
-        return bound;
+        Listener l = Listener.start("9p-callback-accept", address, this::accepted);
+        listeners.add(l);
+        if (closed) { // close() ran meanwhile and missed it
+            l.close();
+        }
+        log.info("callback-style 9P server listening on {}", l.address());
+        return l.address();
     }
 
-    private void acceptLoop(ServerSocketChannel ssc, boolean tcp) {
-        while (!closed) {
-            SocketChannel ch;
-            try {
-                ch = ssc.accept();
-                if (tcp) {
-                    ch.setOption(StandardSocketOptions.TCP_NODELAY, true); // replies are small frames
-                }
-            } catch (IOException e) {
-                if (!closed && ssc.isOpen()) {
-                    log.warn("accept failed: {}", e.toString());
-                    continue;
-                }
-                return;
-            }
-            shared.stats().connections.increment();
-            CallbackConnection[] self = new CallbackConnection[1];
-            self[0] = new CallbackConnection("9p-cb-" + connectionSeq.incrementAndGet(), ch, shared, () -> {
-                connections.remove(self[0]);
-                stopIoWhenIdle();
-            });
-            connections.add(self[0]);
-            if (closed) {
-                self[0].close();
-            }
-            self[0].start();
+    /** Starts serving a connection the listener accepted. */
+    private void accepted(SocketChannel ch) {
+        shared.stats().connections.increment();
+        CallbackConnection[] self = new CallbackConnection[1];
+        self[0] = new CallbackConnection("9p-cb-" + connectionSeq.incrementAndGet(), ch, shared, () -> {
+            connections.remove(self[0]);
+            stopIoWhenIdle();
+        });
+        connections.add(self[0]);
+        if (closed) {
+            self[0].close();
         }
+        self[0].start();
     }
 
     /** Connections being served now. */
@@ -159,17 +135,7 @@ public final class CallbackServer implements AutoCloseable {
     @Override
     public void close() {
         closed = true;
-        for (ServerSocketChannel ssc : listeners) {
-            try {
-                SocketAddress a = ssc.getLocalAddress();
-                ssc.close();
-                if (a instanceof UnixDomainSocketAddress unix) {
-                    Files.deleteIfExists(unix.getPath());
-                }
-            } catch (IOException e) {
-                log.debug("closing listener: {}", e.toString());
-            }
-        }
+        listeners.forEach(Listener::close);
         for (CallbackConnection c : connections) {
             c.close();
         }

@@ -1,6 +1,7 @@
 package io.corio.ninep.server;
 
 import io.corio.core.WorkerPool;
+import io.corio.core.io.Listener;
 import io.corio.core.io.BufferPool;
 import java.time.Duration;
 import io.corio.ninep.fs.Backend;
@@ -8,15 +9,8 @@ import io.corio.ninep.protocol.P9;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
-import java.net.StandardProtocolFamily;
-import java.net.StandardSocketOptions;
 import java.net.UnixDomainSocketAddress;
-import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
-import java.nio.file.Files;
-import java.nio.file.LinkOption;
-import java.nio.file.NoSuchFileException;
-import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -76,7 +70,7 @@ public final class NinepServer implements AutoCloseable {
     private final Config config;
     private final LockTable locks = new LockTable();
     private final ServerStats stats = new ServerStats();
-    private final List<ServerSocketChannel> listeners = new CopyOnWriteArrayList<>();
+    private final List<Listener> listeners = new CopyOnWriteArrayList<>();
     private final Set<Session> sessions = ConcurrentHashMap.newKeySet();
     private final AtomicLong connections = new AtomicLong();
     private volatile boolean closed;
@@ -165,75 +159,30 @@ public final class NinepServer implements AutoCloseable {
         if (closed) {
             throw new IllegalStateException("server is closed");
         }
-        ServerSocketChannel ssc;
-        if (address instanceof UnixDomainSocketAddress unix) {
-            removeStaleSocket(unix.getPath());
-            ssc = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
-        } else if (address instanceof InetSocketAddress) {
-            ssc = ServerSocketChannel.open();
-        } else {
-            throw new IllegalArgumentException("address must be TCP or Unix: " + address);
+        Listener l = Listener.start("9p-accept", address, this::accepted);
+        listeners.add(l);
+        if (closed) { // close() ran meanwhile and missed it
+            l.close();
         }
-        ssc.bind(address);
-        listeners.add(ssc);
-        SocketAddress bound = ssc.getLocalAddress();
-        Thread.ofVirtual().name("9p-accept " + bound).start(() -> acceptLoop(ssc, !(address instanceof UnixDomainSocketAddress)));
-        log.info("9P server listening on {}", bound);
-        return bound;
+        log.info("9P server listening on {}", l.address());
+        return l.address();
     }
 
-    /** Deletes {@code path} if it is a socket: never a regular file someone pointed us at. */
-    private static void removeStaleSocket(Path path) throws IOException {
-        int mode;
-        try {
-            mode = (Integer) Files.getAttribute(path, "unix:mode", LinkOption.NOFOLLOW_LINKS);
-        } catch (NoSuchFileException e) {
-            return;
-        } catch (UnsupportedOperationException e) {
-            return; // cannot tell: leave it, the bind reports a clash
+    /** Starts serving a connection the listener accepted. */
+    private void accepted(SocketChannel ch) {
+        Session[] box = new Session[1];
+        stats.connections.increment();
+        Session s = new Session("9p-" + connections.incrementAndGet(), ch, config,
+                () -> {
+                    sessions.remove(box[0]);
+                    stopIoWhenIdle();
+                });
+        box[0] = s;
+        sessions.add(s);
+        if (closed) {
+            s.close();
         }
-        if ((mode & S_IFMT) == S_IFSOCK) {
-            Files.deleteIfExists(path);
-        }
-    }
-
-    private static final int S_IFMT = 0170000;
-    private static final int S_IFSOCK = 0140000;
-
-    private void acceptLoop(ServerSocketChannel ssc, boolean tcp) {
-        while (!closed) {
-            SocketChannel ch;
-            try {
-                ch = ssc.accept();
-            } catch (IOException e) {
-                if (!closed && ssc.isOpen()) {
-                    log.warn("accept failed: {}", e.toString());
-                    continue;
-                }
-                return;
-            }
-            if (tcp) {
-                try {
-                    // replies are small frames written whole: Nagle would hold them back
-                    ch.setOption(StandardSocketOptions.TCP_NODELAY, true);
-                } catch (IOException e) {
-                    log.debug("TCP_NODELAY: {}", e.toString());
-                }
-            }
-            Session[] box = new Session[1];
-            stats.connections.increment();
-            Session s = new Session("9p-" + connections.incrementAndGet(), ch, config,
-                    () -> {
-                        sessions.remove(box[0]);
-                        stopIoWhenIdle();
-                    });
-            box[0] = s;
-            sessions.add(s);
-            if (closed) {
-                s.close();
-            }
-            s.start();
-        }
+        s.start();
     }
 
     /** Connections being served now. */
@@ -244,17 +193,7 @@ public final class NinepServer implements AutoCloseable {
     @Override
     public void close() {
         closed = true;
-        for (ServerSocketChannel ssc : listeners) {
-            try {
-                SocketAddress a = ssc.getLocalAddress();
-                ssc.close();
-                if (a instanceof UnixDomainSocketAddress unix) {
-                    Files.deleteIfExists(unix.getPath());
-                }
-            } catch (IOException e) {
-                log.debug("closing listener: {}", e.toString());
-            }
-        }
+        listeners.forEach(Listener::close);
         for (Session s : sessions) {
             s.close();
         }

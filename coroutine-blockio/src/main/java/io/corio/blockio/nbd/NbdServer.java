@@ -2,18 +2,12 @@ package io.corio.blockio.nbd;
 
 import io.corio.blockio.BlockDriver;
 import io.corio.core.io.BufferPool;
+import io.corio.core.io.Listener;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
-import java.net.StandardProtocolFamily;
-import java.net.StandardSocketOptions;
 import java.net.UnixDomainSocketAddress;
-import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
-import java.nio.file.Files;
-import java.nio.file.LinkOption;
-import java.nio.file.NoSuchFileException;
-import java.nio.file.Path;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -64,7 +58,7 @@ public final class NbdServer implements AutoCloseable {
     record Config(Map<String, Export> exports, Map<String, BlockDriver> drivers, long budget, BufferPool pool) {}
 
     private final Config config;
-    private final List<ServerSocketChannel> listeners = new CopyOnWriteArrayList<>();
+    private final List<Listener> listeners = new CopyOnWriteArrayList<>();
     private final Set<Session> sessions = ConcurrentHashMap.newKeySet();
     private final AtomicLong connections = new AtomicLong();
     private volatile boolean closed;
@@ -147,74 +141,26 @@ public final class NbdServer implements AutoCloseable {
         if (closed) {
             throw new IllegalStateException("server is closed");
         }
-        ServerSocketChannel ssc;
-        if (address instanceof UnixDomainSocketAddress unix) {
-            removeStaleSocket(unix.getPath());
-            ssc = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
-        } else if (address instanceof InetSocketAddress) {
-            ssc = ServerSocketChannel.open();
-            ssc.setOption(StandardSocketOptions.SO_REUSEADDR, true);
-        } else {
-            throw new IllegalArgumentException("address must be TCP or Unix: " + address);
+        Listener l = Listener.start("nbd-accept", address, this::accepted);
+        listeners.add(l);
+        if (closed) { // close() ran meanwhile and missed it
+            l.close();
         }
-        try {
-            ssc.bind(address);
-        } catch (IOException e) {
-            ssc.close();
-            throw e;
-        }
-        listeners.add(ssc);
-        SocketAddress bound = ssc.getLocalAddress();
-        boolean tcp = address instanceof InetSocketAddress;
-        Thread.ofVirtual().name("nbd-accept " + bound).start(() -> acceptLoop(ssc, tcp));
-        log.info("NBD server listening on {}", bound);
-        return bound;
+        log.info("NBD server listening on {}", l.address());
+        return l.address();
     }
 
-    private static void removeStaleSocket(Path path) throws IOException {
-        int mode;
-        try {
-            mode = (Integer) Files.getAttribute(path, "unix:mode", LinkOption.NOFOLLOW_LINKS);
-        } catch (NoSuchFileException e) {
-            return;
-        } catch (UnsupportedOperationException e) {
-            return; // cannot tell: leave it, the bind reports a clash
+    /** Starts serving a connection the listener accepted. */
+    private void accepted(SocketChannel ch) {
+        Session[] box = new Session[1];
+        Session s = new Session("nbd-" + connections.incrementAndGet(), ch, config,
+                () -> sessions.remove(box[0]));
+        box[0] = s;
+        sessions.add(s);
+        if (closed) {
+            s.shutdown();
         }
-        if ((mode & 0170000) == 0140000) { // S_IFSOCK
-            Files.deleteIfExists(path);
-        }
-    }
-
-    private void acceptLoop(ServerSocketChannel ssc, boolean tcp) {
-        while (!closed) {
-            SocketChannel ch;
-            try {
-                ch = ssc.accept();
-            } catch (IOException e) {
-                if (!closed && ssc.isOpen()) {
-                    log.warn("accept failed: {}", e.toString());
-                    continue;
-                }
-                return;
-            }
-            if (tcp) {
-                try {
-                    // replies are written whole and small ones must not wait for an ACK
-                    ch.setOption(StandardSocketOptions.TCP_NODELAY, true);
-                } catch (IOException e) {
-                    log.debug("TCP_NODELAY: {}", e.toString());
-                }
-            }
-            Session[] box = new Session[1];
-            Session s = new Session("nbd-" + connections.incrementAndGet(), ch, config,
-                    () -> sessions.remove(box[0]));
-            box[0] = s;
-            sessions.add(s);
-            if (closed) {
-                s.shutdown();
-            }
-            s.start();
-        }
+        s.start();
     }
 
     /** Connections being served now. */
@@ -240,17 +186,7 @@ public final class NbdServer implements AutoCloseable {
             return;
         }
         closed = true;
-        for (ServerSocketChannel ssc : listeners) {
-            try {
-                SocketAddress a = ssc.getLocalAddress();
-                ssc.close();
-                if (a instanceof UnixDomainSocketAddress unix) {
-                    Files.deleteIfExists(unix.getPath());
-                }
-            } catch (IOException e) {
-                log.debug("closing listener: {}", e.toString());
-            }
-        }
+        listeners.forEach(Listener::close);
         List<Session> all = List.copyOf(sessions);
         all.forEach(Session::shutdown);
         long deadline = System.currentTimeMillis() + CLOSE_GRACE_MILLIS;
