@@ -5,8 +5,8 @@ import static io.corio.blockio.nbd.NbdProto.*;
 import io.corio.blockio.nbd.ByteBudget;
 import io.corio.blockio.nbd.FramingException;
 import io.corio.blockio.nbd.Handshake;
+import io.corio.blockio.nbd.Incoming;
 import io.corio.blockio.nbd.Request;
-import io.corio.blockio.nbd.TransmissionCodec;
 import io.corio.blockio.nbd.WireIn;
 import io.corio.core.io.BufferPool;
 import io.corio.core.io.FrameWriter;
@@ -111,34 +111,12 @@ final class FutureConnection {
     private void readRequests(FutureTransmission t) throws IOException {
         assert Thread.currentThread() == reader : name + " reads requests outside its reader";
         while (!in.atEnd()) {
-            TransmissionCodec.Header h = TransmissionCodec.readHeader(in);
-            if (h.type() == CMD_DISC) {
+            Incoming x = Incoming.read(in, budget, pool);
+            if (x == null) {
                 log.debug("{}: NBD_CMD_DISC", name);
                 return;
             }
-            boolean hasPayload = TransmissionCodec.hasPayload(h);
-            if (hasPayload) {
-                TransmissionCodec.checkPayload(h, MAX_PAYLOAD);
-            }
-            long cost = budget.cost(h);
-            budget.acquire(cost); // given back by the writer, once the reply is written
-            ByteBuffer payload = null;
-            Request r;
-            try {
-                if (hasPayload) {
-                    payload = pool.take((int) h.length());
-                    in.read(payload);
-                    payload.flip();
-                }
-                r = TransmissionCodec.request(h, payload);
-            } catch (IOException | RuntimeException e) {
-                if (payload != null) {
-                    pool.give(payload);
-                }
-                budget.release(cost);
-                throw e;
-            }
-            serve(t, r, cost, payload);
+            serve(t, x.request(), x.cost(), x.payload());
         }
         log.debug("{}: end of stream", name);
     }

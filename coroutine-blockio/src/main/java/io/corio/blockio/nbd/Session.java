@@ -125,35 +125,13 @@ final class Session {
     private void readRequests(Transmission t) throws IOException {
         assert Thread.currentThread() == reader : name + " reads requests outside its reader";
         while (!in.atEnd()) {
-            TransmissionCodec.Header h = TransmissionCodec.readHeader(in);
-            if (h.type() == CMD_DISC) {
+            Incoming x = Incoming.read(in, budget, pool);
+            if (x == null) {
                 log.debug("{}: NBD_CMD_DISC", name);
                 return;
             }
-            boolean hasPayload = TransmissionCodec.hasPayload(h);
-            if (hasPayload) {
-                TransmissionCodec.checkPayload(h, MAX_PAYLOAD);
-            }
-            long cost = budget.cost(h);
-            budget.acquire(cost); // given back by the writer, once the reply is written
-            ByteBuffer payload = null;
-            Request r;
-            try {
-                if (hasPayload) {
-                    payload = Transmission.payloadBuffer(pool, (int) h.length());
-                    in.read(payload);
-                    payload.flip();
-                }
-                r = TransmissionCodec.request(h, payload);
-            } catch (IOException | RuntimeException e) {
-                if (payload != null) {
-                    pool.give(payload);
-                }
-                budget.release(cost);
-                throw e;
-            }
-            ByteBuffer pooled = payload;
-            ctx.spawn(name + "-" + h.handle(), () -> serve(t, r, cost, pooled));
+            ctx.spawn(name + "-" + x.request().handle(),
+                    () -> serve(t, x.request(), x.cost(), x.payload()));
         }
         log.debug("{}: end of stream", name);
     }

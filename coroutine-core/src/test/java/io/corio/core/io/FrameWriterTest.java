@@ -174,7 +174,7 @@ class FrameWriterTest {
     @Test
     void framesLeaveWholeAndInOrderPerSenderThroughShortGatheringWrites() throws Exception {
         TestChannel ch = new TestChannel(7); // every write cuts through frames
-        sendFromManyThreadsAndCheck(ch, ch.written);
+        checkFramesFromManyThreads(ch, ch.written);
     }
 
     @Test
@@ -196,7 +196,7 @@ class FrameWriterTest {
                 inner.close();
             }
         };
-        sendFromManyThreadsAndCheck(plain, inner.written);
+        checkFramesFromManyThreads(plain, inner.written);
     }
 
     @Test
@@ -229,7 +229,7 @@ class FrameWriterTest {
         assertThrows(IllegalArgumentException.class, () -> w.send(new ByteBuffer[] {b}, null, -1));
     }
 
-    private void sendFromManyThreadsAndCheck(WritableByteChannel ch, ByteArrayOutputStream written)
+    private void checkFramesFromManyThreads(WritableByteChannel ch, ByteArrayOutputStream written)
             throws Exception {
         FrameWriter w = writer(ch);
         int senders = 4;
