@@ -8,7 +8,6 @@ import static io.corio.ninep.fs.Libc.O_PATH;
 import io.corio.ninep.protocol.Attr;
 import io.corio.ninep.protocol.DirEntry;
 import io.corio.ninep.protocol.Errno;
-import io.corio.ninep.protocol.P9;
 import io.corio.ninep.protocol.Qid;
 import io.corio.ninep.protocol.SetAttr;
 import io.corio.ninep.protocol.StatFs;
@@ -19,7 +18,6 @@ import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Predicate;
@@ -67,6 +65,7 @@ final class LocalBackend implements Backend {
     private final long rootIno;
     private final QidMap qids;
     private final LocalDirectories dirs;
+    private final LocalXattrs xattrs;
     private final AtomicBoolean closed = new AtomicBoolean();
 
     LocalBackend(Path root, SecurityModel securityModel, boolean readOnly) throws FsException {
@@ -93,6 +92,7 @@ final class LocalBackend implements Backend {
         this.rootFd = new Fd(fd);
         this.qids = new QidMap(rootDev);
         this.dirs = new LocalDirectories(this, model, securityModel);
+        this.xattrs = new LocalXattrs(this, model);
     }
 
     private static void probeUserXattrs(int fd) throws FsException {
@@ -108,6 +108,10 @@ final class LocalBackend implements Backend {
 
     boolean isRoot(Stat st) {
         return st.dev() == rootDev && st.ino() == rootIno;
+    }
+
+    HostModel model() {
+        return model;
     }
 
     SecurityModel securityModel() {
@@ -247,63 +251,7 @@ final class LocalBackend implements Backend {
 
     @Override
     public void setattr(Handle h, SetAttr a) throws FsException {
-        LocalHandle l = own(h);
-        int change = a.valid() & (P9.SETATTR_MODE | P9.SETATTR_UID | P9.SETATTR_GID
-                | P9.SETATTR_SIZE | P9.SETATTR_ATIME | P9.SETATTR_MTIME);
-        if (change == 0) {
-            return;
-        }
-        checkWritable("setattr");
-        Fd f = l.retainPath();
-        try {
-            if (a.has(P9.SETATTR_UID) || a.has(P9.SETATTR_GID)) {
-                model.chown(f.fd, a.has(P9.SETATTR_UID) ? a.uid() : -1,
-                        a.has(P9.SETATTR_GID) ? a.gid() : -1);
-            }
-            if (a.has(P9.SETATTR_MODE)) {
-                model.chmod(f.fd, model.stat(f.fd), a.mode());
-            }
-            if (a.has(P9.SETATTR_SIZE)) {
-                truncate(l, f, a.size());
-            }
-            if (a.has(P9.SETATTR_ATIME) || a.has(P9.SETATTR_MTIME)) {
-                long[] at = time(a, P9.SETATTR_ATIME, P9.SETATTR_ATIME_SET,
-                        a.atimeSec(), a.atimeNsec());
-                long[] mt = time(a, P9.SETATTR_MTIME, P9.SETATTR_MTIME_SET,
-                        a.mtimeSec(), a.mtimeNsec());
-                Libc.utimens(f.fd, at[0], at[1], mt[0], mt[1]);
-            }
-        } finally {
-            f.release();
-        }
-    }
-
-    private static long[] time(SetAttr a, int bit, int setBit, long sec, long nsec) {
-        if (!a.has(bit)) {
-            return new long[] {0, Libc.UTIME_OMIT};
-        }
-        return a.has(setBit) ? new long[] {sec, nsec} : new long[] {0, Libc.UTIME_NOW};
-    }
-
-    /** Truncates through the handle's open descriptor if it writes, else a fresh one. */
-    private static void truncate(LocalHandle l, Fd path, long size) throws FsException {
-        Fd o = l.retainOpenOrNull();
-        try {
-            if (o != null && (l.openFlags() & Libc.O_ACCMODE) != Libc.O_RDONLY) {
-                Libc.ftruncate(o.fd, size);
-                return;
-            }
-        } finally {
-            if (o != null) {
-                o.release();
-            }
-        }
-        int fd = Libc.reopen(path.fd, Libc.O_WRONLY);
-        try {
-            Libc.ftruncate(fd, size);
-        } finally {
-            Libc.close(fd);
-        }
+        LocalAttrs.set(this, own(h), a);
     }
 
     @Override
@@ -476,62 +424,22 @@ final class LocalBackend implements Backend {
 
     @Override
     public byte[] getxattr(Handle h, String name) throws FsException {
-        LocalHandle l = own(h);
-        Names.checkXattr("getxattr", name);
-        if (name.equals(Names.SECURITY_CAPABILITY)) {
-            throw new FsException(Errno.ENODATA, "getxattr security.capability");
-        }
-        model.checkXattr("getxattr", name);
-        Fd f = l.retainPath();
-        try {
-            return Libc.getxattr(f.fd, name);
-        } finally {
-            f.release();
-        }
+        return xattrs.get(own(h), name);
     }
 
     @Override
     public List<String> listxattr(Handle h) throws FsException {
-        Fd f = own(h).retainPath();
-        try {
-            List<String> names = new ArrayList<>();
-            for (String n : Libc.listxattr(f.fd)) {
-                if (model.listsXattr(n)) {
-                    names.add(n);
-                }
-            }
-            return names;
-        } finally {
-            f.release();
-        }
+        return xattrs.list(own(h));
     }
 
     @Override
     public void setxattr(Handle h, String name, byte[] value, int flags) throws FsException {
-        LocalHandle l = own(h);
-        Names.checkXattrSet(name, value, flags);
-        checkWritable("setxattr");
-        model.checkXattr("setxattr", name);
-        Fd f = l.retainPath();
-        try {
-            Libc.setxattr(f.fd, name, value, flags);
-        } finally {
-            f.release();
-        }
+        xattrs.set(own(h), name, value, flags);
     }
 
     @Override
     public void removexattr(Handle h, String name) throws FsException {
-        LocalHandle l = own(h);
-        Names.checkXattr("removexattr", name);
-        checkWritable("removexattr");
-        model.checkXattr("removexattr", name);
-        Fd f = l.retainPath();
-        try {
-            Libc.removexattr(f.fd, name);
-        } finally {
-            f.release();
-        }
+        xattrs.remove(own(h), name);
     }
 
     @Override
