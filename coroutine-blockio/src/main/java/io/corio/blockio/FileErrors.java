@@ -1,30 +1,21 @@
 package io.corio.blockio;
 
 import io.corio.blockio.Linux.ErrnoException;
+import io.corio.core.io.Errnos;
 import java.io.IOException;
 import java.nio.channels.ClosedChannelException;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.FileSystemException;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.util.Map;
 
 /**
  * How a {@link FileDriver}'s failures become {@link BlockError}s. An FFM call brings its
  * errno; a {@code FileChannel} call brings only the C library's {@code strerror} text in its
- * message, which is matched against the few errors a client can act on.
+ * message, which {@link Errnos} maps back.
  */
 final class FileErrors {
     private FileErrors() {}
-
-    /** glibc's {@code strerror} texts of the errors that do not map to EIO. */
-    private static final Map<String, Integer> STRERROR = Map.of(
-            "No space left on device", Linux.ENOSPC,
-            "Disk quota exceeded", Linux.EDQUOT,
-            "File too large", Linux.EFBIG,
-            "Read-only file system", Linux.EROFS,
-            "Invalid argument", Linux.EINVAL,
-            "Cannot allocate memory", Linux.ENOMEM);
 
     /**
      * The block error for {@code e}, raised by {@code what}: no space (also quota and file
@@ -38,7 +29,7 @@ final class FileErrors {
         if (e instanceof ClosedChannelException) {
             return new BlockException(BlockError.ESHUTDOWN, what + ": closed", e);
         }
-        int errno = e instanceof ErrnoException ee ? ee.errno : errnoOf(e.getMessage());
+        int errno = e instanceof ErrnoException ee ? ee.errno : Errnos.of(e, Linux.EIO);
         BlockError error = switch (errno) {
             case Linux.ENOSPC, Linux.EDQUOT, Linux.EFBIG -> BlockError.ENOSPC;
             case Linux.EROFS, Linux.EBADF, Linux.EPERM -> BlockError.EPERM;
@@ -47,17 +38,6 @@ final class FileErrors {
             default -> BlockError.EIO;
         };
         return new BlockException(error, what + ": " + e.getMessage(), e);
-    }
-
-    private static int errnoOf(String message) {
-        if (message != null) {
-            for (Map.Entry<String, Integer> text : STRERROR.entrySet()) {
-                if (message.contains(text.getKey())) {
-                    return text.getValue();
-                }
-            }
-        }
-        return Linux.EIO;
     }
 
     /** The exception {@code java.nio.file} would throw for failing to open {@code path}. */

@@ -74,6 +74,11 @@ public interface Backend extends AutoCloseable {
         return !mayBlock();
     }
 
+    /** Like {@link #readsWithoutPinning}, for {@link #write} on the open handle {@code h}. */
+    default boolean writesWithoutPinning(Handle h) {
+        return !mayBlock();
+    }
+
     /** Whether this back end refuses every modification with {@code EROFS}. */
     boolean readOnly();
 

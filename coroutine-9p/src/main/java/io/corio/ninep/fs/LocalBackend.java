@@ -5,6 +5,7 @@ import static io.corio.ninep.fs.Libc.O_DIRECTORY;
 import static io.corio.ninep.fs.Libc.O_NOFOLLOW;
 import static io.corio.ninep.fs.Libc.O_PATH;
 
+import io.corio.core.io.Errnos;
 import io.corio.ninep.protocol.Attr;
 import io.corio.ninep.protocol.DirEntry;
 import io.corio.ninep.protocol.Errno;
@@ -17,7 +18,10 @@ import java.nio.channels.ClosedChannelException;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.OpenOption;
 import java.nio.file.StandardOpenOption;
+import java.util.HashSet;
+import java.util.Set;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Predicate;
@@ -268,8 +272,8 @@ final class LocalBackend implements Backend {
         try {
             Fd o = new Fd(Libc.reopen(f.fd, host));
             l.setOpen(o, host);
-            if (Posix.isReg(l.stat.mode()) && (host & Libc.O_ACCMODE) != Libc.O_WRONLY) {
-                openReader(l, o);
+            if (Posix.isReg(l.stat.mode())) {
+                openChannel(l, o, host);
             }
             Stat st = model.stat(f.fd);
             return qidOf(st);
@@ -279,18 +283,39 @@ final class LocalBackend implements Backend {
     }
 
     /**
-     * Gives an open regular file a {@link FileChannel} for its reads, opened through the
-     * descriptor's {@code /proc/self/fd} link (so the very file, even renamed or unlinked):
-     * the JDK's file I/O can run on a virtual thread, whose carrier the JDK compensates while
-     * it blocks, where our FFM {@code pread} would pin it. So a read needs no hop to the I/O
-     * pool's platform threads ({@link #readsWithoutPinning}). If the kernel refuses the second
-     * open (the file's mode changed since), reads stay on {@code pread}.
+     * Gives an open regular file a {@link FileChannel}, opened through the descriptor's
+     * {@code /proc/self/fd} link (so the very file, even renamed or unlinked) with the same
+     * access and sync flags: the JDK's file I/O can run on a virtual thread, whose carrier the
+     * JDK compensates while it blocks, where our FFM {@code pread}/{@code pwrite} would pin
+     * it. So reads and writes need no hop to the I/O pool's platform threads
+     * ({@link #readsWithoutPinning}, {@link #writesWithoutPinning}). An {@code O_APPEND} file
+     * keeps {@code pwrite}, which appends whatever the offset (a channel's positional write
+     * would not). If the kernel refuses the second open (the file's mode changed since), the
+     * calls stay on {@code pread}/{@code pwrite}.
      */
-    private void openReader(LocalHandle l, Fd o) {
+    void openChannel(LocalHandle l, Fd o, int host) {
+        int access = host & Libc.O_ACCMODE;
+        boolean reads = access != Libc.O_WRONLY;
+        boolean writes = access != Libc.O_RDONLY && (host & Libc.O_APPEND) == 0;
+        if (!reads && !writes) {
+            return;
+        }
+        Set<OpenOption> options = new HashSet<>();
+        if (reads) {
+            options.add(StandardOpenOption.READ);
+        }
+        if (writes) {
+            options.add(StandardOpenOption.WRITE);
+            if ((host & Libc.O_SYNC) == Libc.O_SYNC) {
+                options.add(StandardOpenOption.SYNC);
+            } else if ((host & Libc.O_DSYNC) != 0) {
+                options.add(StandardOpenOption.DSYNC);
+            }
+        }
         try {
-            l.setReader(FileChannel.open(Path.of("/proc/self/fd/" + o.fd), StandardOpenOption.READ));
+            l.setChannel(FileChannel.open(Path.of("/proc/self/fd/" + o.fd), options), reads, writes);
         } catch (IOException | RuntimeException e) {
-            log.debug("{}: reads stay on pread: {}", l, e.toString());
+            log.debug("{}: I/O stays on pread/pwrite: {}", l, e.toString());
         }
     }
 
@@ -309,7 +334,7 @@ final class LocalBackend implements Backend {
             } catch (ClosedChannelException e) {
                 throw new FsException(Errno.EBADF, "handle closed");
             } catch (IOException e) {
-                throw new FsException(Errno.EIO, "read: " + e.getMessage());
+                throw new FsException(Errnos.of(e, Errno.EIO), "read: " + e.getMessage());
             }
         }
         Fd o = l.retainOpen();
@@ -321,8 +346,24 @@ final class LocalBackend implements Backend {
     }
 
     @Override
+    public boolean writesWithoutPinning(Handle h) {
+        return h instanceof LocalHandle l && l.backend == this && l.writer() != null;
+    }
+
+    @Override
     public int write(Handle h, long offset, ByteBuffer src) throws FsException {
-        Fd o = own(h).retainOpen();
+        LocalHandle l = own(h);
+        FileChannel ch = l.writer();
+        if (ch != null) {
+            try {
+                return ch.write(src, offset);
+            } catch (ClosedChannelException e) {
+                throw new FsException(Errno.EBADF, "handle closed");
+            } catch (IOException e) {
+                throw new FsException(Errnos.of(e, Errno.EIO), "write: " + e.getMessage());
+            }
+        }
+        Fd o = l.retainOpen();
         try {
             return Libc.pwrite(o.fd, src, offset);
         } finally {

@@ -69,6 +69,9 @@ final class LocalDirectories {
                             + Names.forLog(name) + "'");
                 }
                 h.setOpen(open, host);
+                if (Posix.isReg(h.stat.mode())) {
+                    backend.openChannel(h, open, host);
+                }
                 return h;
             } catch (FsException | RuntimeException e) {
                 open.release();

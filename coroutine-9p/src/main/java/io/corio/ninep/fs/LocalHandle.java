@@ -30,7 +30,9 @@ final class LocalHandle implements Handle {
     private String name; // guarded by lock; null when parent is
     private Fd open; // guarded by lock; null until opened
     private int openFlags; // guarded by lock; host open(2) flags
-    private FileChannel reader; // guarded by lock; reads of an open regular file, or null
+    private FileChannel channel; // guarded by lock; JDK I/O on an open regular file, or null
+    private boolean channelReads; // guarded by lock
+    private boolean channelWrites; // guarded by lock
     private boolean closed; // guarded by lock
 
     /** Takes over one reference to {@code path} and, if not null, one to {@code parent}. */
@@ -114,15 +116,18 @@ final class LocalHandle implements Handle {
     }
 
     /**
-     * Gives the handle a channel for reading its open file ({@link LocalBackend#read} then
-     * uses it, from any thread); it is closed with the handle. Closes {@code ch} and returns
-     * false if the handle was closed meanwhile.
+     * Gives the handle a channel on its open file, for reads, writes or both
+     * ({@link LocalBackend#read} and {@link LocalBackend#write} then use it, from any thread);
+     * it is closed with the handle. Closes {@code ch} and returns false if the handle was
+     * closed meanwhile.
      */
-    boolean setReader(FileChannel ch) {
+    boolean setChannel(FileChannel ch, boolean reads, boolean writes) {
         lock.lock();
         try {
-            if (!closed && reader == null) {
-                reader = ch;
+            if (!closed && channel == null) {
+                channel = ch;
+                channelReads = reads;
+                channelWrites = writes;
                 return true;
             }
         } finally {
@@ -136,7 +141,17 @@ final class LocalHandle implements Handle {
     FileChannel reader() {
         lock.lock();
         try {
-            return closed ? null : reader;
+            return closed || !channelReads ? null : channel;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** The channel for writing the open file, or null if it has none. */
+    FileChannel writer() {
+        lock.lock();
+        try {
+            return closed || !channelWrites ? null : channel;
         } finally {
             lock.unlock();
         }
@@ -240,15 +255,15 @@ final class LocalHandle implements Handle {
             closed = true;
             p = parent;
             o = open;
-            r = reader;
+            r = channel;
             parent = null;
             open = null;
-            reader = null;
+            channel = null;
         } finally {
             lock.unlock();
         }
         if (r != null) {
-            closeQuietly(r); // a read racing this one fails with EBADF
+            closeQuietly(r); // a read or write racing this one fails with EBADF
         }
         path.release();
         if (p != null) {

@@ -112,7 +112,9 @@ final class FileService {
                 }
                 // loc-begin: 9p-coroutine-write
                 Handle h = fids.handle(w.fid());
-                int n = fs(f.backend, () -> f.backend.write(h, w.offset(), w.data()));
+                int n = f.backend.writesWithoutPinning(h) // JDK file I/O: in place, no pool hop
+                        ? Coroutine.blocking(() -> f.backend.write(h, w.offset(), w.data()))
+                        : fs(f.backend, () -> f.backend.write(h, w.offset(), w.data()));
                 stats.bytesWritten.add(n);
                 yield new Rwrite(w.tag(), n);
             }

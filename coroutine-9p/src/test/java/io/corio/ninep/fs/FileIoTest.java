@@ -66,6 +66,11 @@ class FileIoTest {
             assertEquals(kind.isLocal(), f.fs.readsWithoutPinning(r) && f.fs.mayBlock());
             assertFalse(kind.isLocal() && f.fs.readsWithoutPinning(w));
             assertFalse(kind.isLocal() && f.fs.readsWithoutPinning(d));
+            // and writes through one too, unless opened for reading only, or O_APPEND (where
+            // only pwrite appends whatever the offset)
+            assertEquals(kind.isLocal(), f.fs.writesWithoutPinning(w) && f.fs.mayBlock());
+            assertFalse(kind.isLocal() && f.fs.writesWithoutPinning(r));
+            assertFalse(kind.isLocal() && f.fs.writesWithoutPinning(d));
             f.fs.unlinkat(f.root, "a", 0);
             assertEquals("world", f.read(r, 6, 100), "the unlinked file is still read");
             f.write(w, 0, "J");
@@ -74,6 +79,8 @@ class FileIoTest {
             fails(Errno.EBADF, () -> f.fs.read(r, 0, ByteBuffer.allocate(4)));
             assertFalse(f.fs.readsWithoutPinning(r) && kind.isLocal());
             w.close();
+            fails(Errno.EBADF, () -> f.fs.write(w, 0, ByteBuffer.wrap(new byte[1])));
+            assertFalse(f.fs.writesWithoutPinning(w) && kind.isLocal());
             d.close();
         }
     }
@@ -152,6 +159,7 @@ class FileIoTest {
             }
             try (Handle app = f.walk("a")) {
                 f.fs.open(app, P9.DOTL_WRONLY | P9.DOTL_APPEND);
+                assertFalse(kind.isLocal() && f.fs.writesWithoutPinning(app), "O_APPEND keeps pwrite");
                 f.write(app, 0, "AB");
                 assertEquals("0123456789AB", f.content("a"), "append writes at the end");
             }
