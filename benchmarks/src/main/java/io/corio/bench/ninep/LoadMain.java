@@ -23,7 +23,7 @@ public final class LoadMain {
 
     static final String USAGE = """
             usage: java -cp benchmarks/target/benchmarks.jar io.corio.bench.ninep.LoadMain
-                       --server HOST:PORT --aname ANAME [--file NAME] [--file-size N] [--op read|getattr]
+                       --server HOST:PORT --aname ANAME [--file NAME] [--file-size N] [--op read|write|getattr]
                        [--block N] [--concurrency C] [--connections N] [--seconds S] [--warmup S] [--json]
               Keeps exactly C 9P2000.L requests in flight (default 16), spread over N connections
               (default one per 16 in flight), each a Tread of --block bytes (default 4K) at a random
@@ -140,7 +140,7 @@ public final class LoadMain {
     }
 
     private static String what(Config c) {
-        return (c.op() == Op.READ ? "read " + c.blockSize() + " B" : "getattr") + ", " + c.concurrency()
+        return (c.op() == Op.GETATTR ? "getattr" : c.op().name().toLowerCase(Locale.ROOT) + " " + c.blockSize() + " B") + ", " + c.concurrency()
                 + " in flight on " + c.connections() + " connection" + (c.connections() == 1 ? "" : "s");
     }
 
@@ -159,7 +159,7 @@ public final class LoadMain {
                 "{\"op\": \"%s\", \"block\": %d, \"concurrency\": %d, \"connections\": %d, \"ops\": %d,"
                         + " \"seconds\": %.3f, \"ops_per_s\": %.1f, \"mb_per_s\": %.2f, \"p50_us\": %.1f,"
                         + " \"p90_us\": %.1f, \"p99_us\": %.1f, \"max_us\": %.1f, \"errors\": %d, \"first_error\": %s}",
-                c.op().name().toLowerCase(Locale.ROOT), c.op() == Op.READ ? c.blockSize() : 0, c.concurrency(),
+                c.op().name().toLowerCase(Locale.ROOT), c.op() == Op.GETATTR ? 0 : c.blockSize(), c.concurrency(),
                 c.connections(), r.ops(), r.seconds(), r.opsPerSecond(), r.megabytesPerSecond(), r.p50() / 1e3,
                 r.p90() / 1e3, r.p99() / 1e3, r.max() / 1e3, r.errors(), error);
     }

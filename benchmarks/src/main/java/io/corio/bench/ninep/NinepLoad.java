@@ -48,7 +48,7 @@ import java.util.concurrent.atomic.AtomicReference;
  */
 final class NinepLoad {
     /** What each request is. */
-    enum Op { READ, GETATTR }
+    enum Op { READ, WRITE, GETATTR }
 
     /**
      * One run's settings. {@code aname} names the export (corio and diod: the directory's
@@ -177,12 +177,13 @@ final class NinepLoad {
             for (int i = 0; i < config.connections(); i++) {
                 NinepClient c = open();
                 clients.add(c);
-                if (config.op() == Op.READ && config.blockSize() > c.msize() - P9.IOHDRSZ) {
+                if (config.op() != Op.GETATTR && config.blockSize() > c.msize() - P9.IOHDRSZ) {
                     throw new IllegalArgumentException("blockSize " + config.blockSize() + " does not fit the msize the"
                             + " server agreed to, " + c.msize() + ": the largest read is " + (c.msize() - P9.IOHDRSZ));
                 }
                 c.call(Rwalk.class, t -> new Twalk(t, ROOT_FID, FILE_FID, List.of(config.file())));
-                c.call(Rlopen.class, t -> new Tlopen(t, FILE_FID, P9.DOTL_RDONLY));
+                int mode = config.op() == Op.WRITE ? P9.DOTL_RDWR : P9.DOTL_RDONLY;
+                c.call(Rlopen.class, t -> new Tlopen(t, FILE_FID, mode));
             }
             for (int i = 0; i < config.concurrency(); i++) {
                 Latencies log = new Latencies();
@@ -201,7 +202,7 @@ final class NinepLoad {
                 w.join();
             }
             long[] sorted = Latencies.merge(logs);
-            long bytes = config.op() == Op.READ ? (long) sorted.length * config.blockSize() : 0;
+            long bytes = config.op() == Op.GETATTR ? 0 : (long) sorted.length * config.blockSize();
             return new Result(sorted.length, (end - start) / 1e9, bytes, Latencies.percentile(sorted, 50),
                     Latencies.percentile(sorted, 90), Latencies.percentile(sorted, 99),
                     sorted.length == 0 ? 0 : sorted[sorted.length - 1], errors.get(), firstError.get());
@@ -236,6 +237,8 @@ final class NinepLoad {
     /** One request in flight at a time, until the run is done or the connection fails. */
     private void work(NinepClient c, Latencies log, SplittableRandom random) {
         long blocks = (config.fileSize() - config.blockSize()) / ALIGN + 1;
+        ByteBuffer block = ByteBuffer.allocate(config.op() == Op.WRITE ? config.blockSize() : 0)
+                .order(ByteOrder.LITTLE_ENDIAN);
         while (true) {
             long offset = random.nextLong(blocks) * ALIGN;
             String wrong = null;
@@ -250,6 +253,20 @@ final class NinepLoad {
                         wrong = "read at " + offset + " returned " + data.remaining() + " bytes, not " + config.blockSize();
                     } else if (!isPattern(data, offset)) {
                         wrong = "read at " + offset + " returned bytes that are not the file's";
+                    }
+                } else if (config.op() == Op.WRITE) { // the file's own pattern: it stays readable
+                    int n8 = block.capacity() / 8 * 8;
+                    for (int i = 0; i < n8; i += 8) {
+                        block.putLong(i, word(offset + i));
+                    }
+                    for (int i = n8; i < block.capacity(); i++) {
+                        block.put(i, (byte) (word(offset + n8) >>> (8 * (i - n8))));
+                    }
+                    start = System.nanoTime();
+                    int n = c.call(Rwrite.class, t -> new Twrite(t, FILE_FID, offset, block.duplicate())).count();
+                    latency = System.nanoTime() - start;
+                    if (n != config.blockSize()) {
+                        wrong = "write at " + offset + " wrote " + n + " bytes, not " + config.blockSize();
                     }
                 } else {
                     long size = c.call(Rgetattr.class, t -> new Tgetattr(t, FILE_FID, P9.GETATTR_BASIC)).attr().size();

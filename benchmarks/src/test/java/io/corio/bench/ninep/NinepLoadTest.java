@@ -100,6 +100,35 @@ class NinepLoadTest {
         assertTrue(big.ops() > 0, "no 64 KiB read completed");
     }
 
+    @ParameterizedTest
+    @ValueSource(strings = {"coroutine", "callback"})
+    void writesKeepThePatternWithOddBlockSizes(String style) throws Exception {
+        start(style);
+        NinepLoad writes = new NinepLoad(config(Op.WRITE, 4093, 4, 2)); // not a multiple of 8
+        writes.prepare();
+        Files.write(dir.resolve("load.dat"), new byte[(int) FILE_SIZE]); // zeros: writes must put the pattern back
+        Result w = writes.run();
+        assertEquals(0, w.errors(), w.firstError());
+        assertTrue(w.ops() > 0, "no write completed");
+        assertEquals(w.ops() * 4093, w.bytes());
+        byte[] onDisk = Files.readAllBytes(dir.resolve("load.dat"));
+        int patterned = 0;
+        for (int at = 0; at + 4093 <= onDisk.length; at += 4096) {
+            if (NinepLoad.isPattern(ByteBuffer.wrap(onDisk, at, 4093), at)) {
+                patterned++;
+            }
+        }
+        assertTrue(patterned > 0, "no block written holds the pattern");
+        for (int at = 0; at + 4093 <= onDisk.length; at += 4096) { // the rest are still zeros
+            ByteBuffer b = ByteBuffer.wrap(onDisk, at, 4093);
+            boolean zero = true;
+            for (int i = at; i < at + 4093; i++) {
+                zero &= onDisk[i] == 0;
+            }
+            assertTrue(zero || NinepLoad.isPattern(b, at), "block at " + at + " is neither");
+        }
+    }
+
     @Test
     void wrongBytesAreErrorsNotOps() throws Exception {
         start("coroutine");
