@@ -47,8 +47,8 @@ public record BlockSpec(Device device, boolean readOnly, Duration minLatency,
                 --direct               O_DIRECT: requests must be aligned to the file
                                        system's block size, or they fail with EINVAL
                 --format raw|qcow2     how to read PATH (default: qcow2 if it starts with
-                                       the qcow2 magic, else raw); qcow2 is read-only for
-                                       now, so it needs --readonly
+                                       the qcow2 magic, else raw); a qcow2 image is written
+                                       (clusters allocated) unless --readonly
             options:
               --readonly               refuse writes, trims and zeroing with EPERM
               --latency TIME           delay every request (block status too) by TIME, e.g. 10ms
@@ -71,7 +71,8 @@ public record BlockSpec(Device device, boolean readOnly, Duration minLatency,
     public record Memory(long size) implements Device {}
 
     /**
-     * {@code --file PATH}: {@link BlockDriver#file}, or {@link Qcow2#open} for a qcow2 image.
+     * {@code --file PATH}: {@link BlockDriver#file}, or for a qcow2 image {@link Qcow2#open}
+     * with {@code --readonly} and {@link Qcow2#openReadWrite} without.
      *
      * @param createSize the size to create the file with if it does not exist, or -1
      * @param direct whether to open it with {@link FileOption#DIRECT}
@@ -96,7 +97,7 @@ public record BlockSpec(Device device, boolean readOnly, Duration minLatency,
         DETECT,
         /** The file's bytes are the device's ({@code --format raw}). */
         RAW,
-        /** A qcow2 image, read-only for now ({@code --format qcow2}). */
+        /** A qcow2 image ({@code --format qcow2}), writable unless read-only. */
         QCOW2
     }
 
@@ -260,15 +261,10 @@ public record BlockSpec(Device device, boolean readOnly, Duration minLatency,
     }
 
     private BlockDriver openQcow2(File f) throws IOException {
-        if (!readOnly) {
-            throw new IOException(f.path() + " is a qcow2 image, which corio reads but does"
-                    + " not write yet: serve it with --readonly (or --format raw to serve the"
-                    + " image file's own bytes)");
-        }
         if (f.direct()) {
             throw new IOException(f.path() + " is a qcow2 image: --direct is for raw files");
         }
-        return Qcow2.open(f.path());
+        return readOnly ? Qcow2.open(f.path()) : Qcow2.openReadWrite(f.path());
     }
 
     @Override

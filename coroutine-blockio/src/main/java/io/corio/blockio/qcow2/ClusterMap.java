@@ -3,7 +3,10 @@ package io.corio.blockio.qcow2;
 import io.corio.blockio.BlockError;
 import io.corio.blockio.BlockException;
 import java.io.IOException;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.nio.ByteBuffer;
+import java.util.BitSet;
 
 /**
  * The guest-to-host mapping of one qcow2 image: the L1 table (read at open) and the L2 tables
@@ -26,15 +29,21 @@ final class ClusterMap {
      *   host offset of the compressed data (any byte), bits x..61 the number of 512-byte
      *   sectors it spans after the one holding its first byte.
      *
-     * The L1 table is immutable while the image is read-only; a write path will replace
-     * entries under the allocation lock, and the cache key (the L2 offset) stays valid since
-     * a table is never moved, only copied to a new offset when it is shared (COW).
+     * The L1 table and the cached L2 tables are changed only by the write path
+     * (Qcow2Writes), under its metadata lock; lookups run without a lock and read entries
+     * with getAcquire, the writer stores them with setRelease, so a lookup sees an entry
+     * either old or new, never torn, and sees the data written before it was set. The cache
+     * key (the L2 offset) stays valid since a table is never moved, only copied to a new
+     * offset when it is shared (COW). `l1Dirty` (guarded by the write path's metadata lock)
+     * marks the L1 entries changed in memory and not yet written.
      */
 
     static final long OFFSET_MASK = 0x00ff_ffff_ffff_fe00L;
     static final long ZERO_FLAG = 1L;
     static final long COMPRESSED_FLAG = 1L << 62;
     static final long COPIED_FLAG = 1L << 63;
+
+    private static final VarHandle ENTRY = MethodHandles.arrayElementVarHandle(long[].class);
 
     /** The L2 cache's bound in bytes of tables (at least {@link #MIN_CACHED_TABLES} tables). */
     static final int CACHE_BYTES = 4 << 20;
@@ -43,7 +52,8 @@ final class ClusterMap {
     private final String name; // the image, for messages
     private final Qcow2Header header;
     private final ImageFile file;
-    private final long[] l1;
+    private final long[] l1; // entries through ENTRY
+    private final BitSet l1Dirty = new BitSet(); // guarded by the write path's metadata lock
     private final L2Cache cache;
     private final int clusterBits;
     private final long clusterSize;
@@ -111,14 +121,14 @@ final class ClusterMap {
         long tableSpan = 1L << (clusterBits + l2Bits);
         long end = Math.min(offset + max, (offset | (tableSpan - 1)) + 1);
         int l1Index = (int) (offset >>> (clusterBits + l2Bits));
-        long tableOffset = l1[l1Index] & OFFSET_MASK;
+        long tableOffset = l1(l1Index) & OFFSET_MASK;
         if (tableOffset == 0) {
             return new Mapping.Unallocated(end - offset);
         }
         long[] table = cache.get(tableOffset);
         int index = (int) ((offset >>> clusterBits) & ((1L << l2Bits) - 1));
         long inCluster = offset & (clusterSize - 1);
-        long entry = table[index];
+        long entry = entry(table, index);
         if ((entry & COMPRESSED_FLAG) != 0) {
             return compressed(offset, entry, (int) inCluster, Math.min(end - offset,
                     clusterSize - inCluster));
@@ -128,8 +138,9 @@ final class ClusterMap {
         // extend the run over the following entries of the same kind
         long pos = offset - inCluster + clusterSize;
         for (int i = index + 1; pos < end; i++, pos += clusterSize) {
-            long next = table[i];
-            if ((next & COMPRESSED_FLAG) != 0 || ((next & ZERO_FLAG) != 0) != zero) {
+            long next = entry(table, i);
+            if ((next & COMPRESSED_FLAG) != 0 || ((next & ZERO_FLAG) != 0) != zero
+                    || (!zero && ((next ^ entry) & COPIED_FLAG) != 0)) {
                 break;
             }
             long nextHost = standardHost(pos, next);
@@ -143,7 +154,99 @@ final class ClusterMap {
         if (zero) {
             return new Mapping.Zero(host, length);
         }
-        return host == 0 ? new Mapping.Unallocated(length) : new Mapping.Data(host + inCluster, length);
+        return host == 0 ? new Mapping.Unallocated(length)
+                : new Mapping.Data(host + inCluster, length, (entry & COPIED_FLAG) != 0);
+    }
+
+    /**
+     * What the L2 entry {@code entry} of the guest cluster holding {@code guest} maps
+     * {@code [guest, guest + length)} to; the range lies inside that cluster. Checked as
+     * {@link #lookup} checks. The write path reads what a new cluster copies with it.
+     */
+    Mapping decode(long guest, long entry, long length) throws BlockException {
+        int inCluster = (int) (guest & (clusterSize - 1));
+        if ((entry & COMPRESSED_FLAG) != 0) {
+            return compressed(guest, entry, inCluster, length);
+        }
+        long host = standardHost(guest, entry);
+        if ((entry & ZERO_FLAG) != 0) {
+            return new Mapping.Zero(host, length);
+        }
+        return host == 0 ? new Mapping.Unallocated(length)
+                : new Mapping.Data(host + inCluster, length, (entry & COPIED_FLAG) != 0);
+    }
+
+    /** The host clusters (offsets) that the compressed entry {@code entry} spans. */
+    long[] compressedClusters(long entry) {
+        long host = entry & ((1L << compressedShift) - 1);
+        long sectors = ((entry >>> compressedShift) & compressedSectorsMask) + 1;
+        long last = ((host & ~511L) + sectors * 512 - 1) >>> clusterBits;
+        long first = host >>> clusterBits;
+        long[] out = new long[(int) (last - first + 1)];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = (first + i) << clusterBits;
+        }
+        return out;
+    }
+
+    // ---- for the write path (Qcow2Writes), under its metadata lock ------------------------
+
+    static long entry(long[] table, int index) {
+        return (long) ENTRY.getAcquire(table, index);
+    }
+
+    static void setEntry(long[] table, int index, long value) {
+        ENTRY.setRelease(table, index, value);
+    }
+
+    long l1(int index) {
+        return entry(l1, index);
+    }
+
+    void setL1(int index, long value) {
+        setEntry(l1, index, value);
+        l1Dirty.set(index);
+    }
+
+    int l1Size() {
+        return l1.length;
+    }
+
+    int clusterBits() {
+        return clusterBits;
+    }
+
+    /** log2 of the entries of one L2 table. */
+    int l2Bits() {
+        return l2Bits;
+    }
+
+    ImageFile file() {
+        return file;
+    }
+
+    boolean l1Dirty() {
+        return !l1Dirty.isEmpty();
+    }
+
+    /**
+     * Writes the L1 entries changed since the last call, in 4 KiB pieces of the table. A
+     * coroutine function, called under the write path's metadata lock.
+     */
+    void writeL1() throws BlockException {
+        int chunk = 512; // entries: 4 KiB
+        for (int from = l1Dirty.nextSetBit(0); from >= 0;
+                from = l1Dirty.nextSetBit(from)) {
+            int start = from - from % chunk;
+            int end = Math.min(l1.length, start + chunk);
+            ByteBuffer b = ByteBuffer.allocate(8 * (end - start));
+            for (int i = start; i < end; i++) {
+                b.putLong(l1(i));
+            }
+            file.write(header.l1TableOffset() + 8L * start, b.flip(), "L1 table");
+            l1Dirty.clear(start, end);
+            from = end;
+        }
     }
 
     /** The host cluster of a standard entry mapping the guest cluster at {@code guest}, checked. */
@@ -170,7 +273,7 @@ final class ClusterMap {
     }
 
     private long[] loadTable(long offset) throws BlockException {
-        if (offset > file.length() - clusterSize) { // checked at open; the write path moves tables
+        if (offset > file.length() - clusterSize) { // checked at open; the write path adds tables
             throw corrupt("an L2 table at " + offset + " is beyond the end of the file");
         }
         ByteBuffer b = ByteBuffer.allocate((int) clusterSize);

@@ -8,48 +8,67 @@ import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The file a qcow2 image lives in, as its driver reads it: positional reads that fill the
  * whole buffer, bytes past the end of the file reading as zero (as QEMU's file layer answers
  * them; a compressed cluster's last sector may lie past the end). {@link #read} is a
  * coroutine function that runs the system call inside {@link Coroutine#blocking};
- * {@link #readNow} blocks its caller, for opening. Read-only for now; the write path will
- * add writes and growth here.
+ * {@link #readNow} blocks its caller, for opening. Opened for writing, it also writes
+ * ({@link #write}, {@link #writeNow}) and syncs ({@link #sync}: {@code fdatasync}), and its
+ * {@link #length()} grows with what is written past the end.
  */
 final class ImageFile implements AutoCloseable {
 
     private final Path path;
     private final FileChannel channel;
-    private final long length; // fixed while read-only
+    private final boolean writable;
+    private final AtomicLong length; // grows with writes past the end; CAS only
 
-    private ImageFile(Path path, FileChannel channel, long length) {
+    private ImageFile(Path path, FileChannel channel, long length, boolean writable) {
         this.path = path;
         this.channel = channel;
-        this.length = length;
+        this.length = new AtomicLong(length);
+        this.writable = writable;
     }
 
     static ImageFile openReadOnly(Path path) throws IOException {
         FileChannel ch = FileChannel.open(path, StandardOpenOption.READ);
         try {
-            return new ImageFile(path, ch, ch.size());
+            return new ImageFile(path, ch, ch.size(), false);
         } catch (RuntimeException e) {
             ch.close();
             throw e;
         }
     }
 
+    static ImageFile openReadWrite(Path path) throws IOException {
+        FileChannel ch = FileChannel.open(path, StandardOpenOption.READ, StandardOpenOption.WRITE);
+        try {
+            return new ImageFile(path, ch, ch.size(), true);
+        } catch (IOException | RuntimeException e) {
+            ch.close();
+            throw e;
+        }
+    }
+
+    boolean writable() {
+        return writable;
+    }
+
     Path path() {
         return path;
     }
 
+    /** The file's length: its size at open, or the end of the furthest write since. */
     long length() {
-        return length;
+        return length.get();
     }
 
     /** Up to {@code n} bytes at {@code offset}, fewer at the end of the file; blocks. */
     ByteBuffer readNow(long offset, int n) throws IOException {
-        int want = (int) Math.max(0, Math.min(n, length - offset));
+        int want = (int) Math.max(0, Math.min(n, length() - offset));
         ByteBuffer b = ByteBuffer.allocate(want);
         fill(offset, b);
         return b.flip();
@@ -81,12 +100,53 @@ final class ImageFile implements AutoCloseable {
         return null;
     }
 
+    /**
+     * Writes all of {@code src} at {@code offset}. A coroutine function; {@code what} names the
+     * write in an error.
+     */
+    void write(long offset, ByteBuffer src, String what) throws BlockException {
+        try {
+            Coroutine.blocking(() -> writeNow(offset, src));
+        } catch (IOException e) {
+            throw new BlockException(BlockError.EIO, "writing " + what + " at " + offset + " of "
+                    + path + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** Writes all of {@code src} at {@code offset}; blocks (for opening). */
+    Void writeNow(long offset, ByteBuffer src) throws IOException {
+        long pos = offset;
+        while (src.hasRemaining()) {
+            pos += channel.write(src, pos);
+        }
+        length.accumulateAndGet(pos, Math::max);
+        return null;
+    }
+
+    /** {@code fdatasync}: every write completed before is durable. A coroutine function. */
+    void sync() throws BlockException {
+        try {
+            Coroutine.blocking(() -> {
+                channel.force(false);
+                return null;
+            });
+        } catch (IOException e) {
+            throw new BlockException(BlockError.EIO, "fdatasync of " + path + ": "
+                    + e.getMessage(), e);
+        }
+    }
+
+    /** {@code fdatasync}, blocking (for opening). */
+    void syncNow() throws IOException {
+        channel.force(false);
+    }
+
     @Override
     public void close() {
         try {
             channel.close();
         } catch (IOException ignored) {
-            // read-only: nothing to lose
+            // the driver synced what it had to before closing; nothing more to lose here
         }
     }
 

@@ -15,9 +15,11 @@ import java.util.concurrent.locks.ReentrantLock;
  * (or its failure). Safe for coroutines of any number of contexts; {@link #get} is a
  * coroutine function.
  *
- * <p>Tables are {@code long[]} of raw entries and must not be changed by callers: the write
- * path will add dirty tables, written back (after their refcounts) before eviction or on
- * flush, and never evicted while dirty.
+ * <p>Tables are {@code long[]} of raw entries. Readers must not change them; the write path
+ * changes the entries of a table it got from {@link #getForUpdate} or gave with {@link #put}
+ * (both mark it dirty), under its own metadata lock. A dirty table is never evicted: the
+ * write path writes it back (after the refcounts it depends on) and marks it clean with
+ * {@link #clean}, on flush or when {@link #dirtyCount()} grows large.
  */
 final class L2Cache {
 
@@ -32,8 +34,10 @@ final class L2Cache {
      * yields until the load is over, and the mutex's happens-before edge makes the table
      * visible to it. A failed load removes its slot, so the next miss tries again.
      *
-     * Eviction removes the least recently used slots that are loaded; a slot still loading
-     * is skipped (its waiters hold a reference), so the map may briefly exceed capacity.
+     * Eviction removes the least recently used slots that are loaded and clean; a slot still
+     * loading is skipped (its waiters hold a reference), and so is a dirty one (its changes
+     * exist nowhere else), so the map may exceed capacity until the write path writes the
+     * dirty tables back. `dirty` is guarded by `lock`.
      */
 
     /** Reads one L2 table: a coroutine function (it may yield). */
@@ -46,12 +50,20 @@ final class L2Cache {
         final CoMutex loading = CoMutex.create("L2 load");
         volatile long[] table; // set once by the loader, before it unlocks `loading`
         volatile BlockException failure; // likewise, on a failed load
+        boolean dirty; // guarded by lock
+
+        Slot() {}
+
+        Slot(long[] table) {
+            this.table = table;
+        }
     }
 
     private final Loader loader;
     private final int capacity;
     private final ReentrantLock lock = new ReentrantLock();
     private final LinkedHashMap<Long, Slot> slots = new LinkedHashMap<>(16, 0.75f, true); // guarded by lock
+    private int dirtyCount; // guarded by lock: slots with dirty set
     private final AtomicLong loads = new AtomicLong(); // statistics only
 
     /**
@@ -123,11 +135,111 @@ final class L2Cache {
                 + " coroutine");
     }
 
-    /** Drops least recently used loaded tables past the capacity. Caller holds lock. */
+    /**
+     * The table at {@code offset}, loaded if it is not cached, marked dirty so that it stays
+     * cached until {@link #clean}: the caller is about to change its entries. A coroutine
+     * function.
+     */
+    long[] getForUpdate(long offset) throws BlockException {
+        while (true) {
+            long[] loaded = get(offset);
+            lock.lock();
+            try {
+                Slot slot = slots.get(offset);
+                if (slot == null) { // evicted between the load and now: it is still current
+                    slot = new Slot(loaded);
+                    slots.put(offset, slot);
+                }
+                if (slot.table != null) {
+                    if (!slot.dirty) {
+                        slot.dirty = true;
+                        dirtyCount++;
+                    }
+                    return slot.table;
+                }
+            } finally {
+                lock.unlock();
+            }
+            // a new load of it started meanwhile: take that one
+        }
+    }
+
+    /** Caches {@code table}, a new one at {@code offset} (replacing a stale one), dirty. */
+    void put(long offset, long[] table) {
+        lock.lock();
+        try {
+            Slot slot = new Slot(table);
+            slot.dirty = true;
+            dirtyCount++;
+            Slot old = slots.put(offset, slot);
+            if (old != null && old.dirty) {
+                dirtyCount--;
+            }
+            evict();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Forgets the table at {@code offset}, if cached: its cluster was freed. */
+    void drop(long offset) {
+        lock.lock();
+        try {
+            Slot old = slots.remove(offset);
+            if (old != null && old.dirty) {
+                dirtyCount--;
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** The dirty tables, by offset. */
+    Map<Long, long[]> dirtyTables() {
+        lock.lock();
+        try {
+            Map<Long, long[]> out = new LinkedHashMap<>();
+            slots.forEach((offset, slot) -> {
+                if (slot.dirty) {
+                    out.put(offset, slot.table);
+                }
+            });
+            return out;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Marks the table at {@code offset} written back, so it may be evicted again. */
+    void clean(long offset) {
+        lock.lock();
+        try {
+            Slot slot = slots.get(offset);
+            if (slot != null && slot.dirty) {
+                slot.dirty = false;
+                dirtyCount--;
+            }
+            evict();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    int dirtyCount() {
+        lock.lock();
+        try {
+            return dirtyCount;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Drops least recently used loaded, clean tables past the capacity. Caller holds lock. */
     private void evict() {
         Iterator<Map.Entry<Long, Slot>> it = slots.entrySet().iterator();
         while (slots.size() > capacity && it.hasNext()) {
-            if (it.next().getValue().table != null) {
+            Slot slot = it.next().getValue();
+            if (slot.table != null && !slot.dirty) {
                 it.remove();
             }
         }

@@ -11,8 +11,12 @@ sealed interface Mapping {
     /** The run's length in bytes, at least 1. */
     long length();
 
-    /** Data in this image, at {@code host} in the file (already offset into the cluster). */
-    record Data(long host, long length) implements Mapping {}
+    /**
+     * Data in this image, at {@code host} in the file (already offset into the cluster);
+     * {@code copied}: the L2 entries have the COPIED flag (refcount 1), so a write may go in
+     * place.
+     */
+    record Data(long host, long length, boolean copied) implements Mapping {}
 
     /**
      * A deflate-compressed cluster: {@code size} bytes of compressed data at {@code host}

@@ -14,7 +14,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * qcow2 images, QEMU's copy-on-write format ({@code docs/interop/qcow2.rst}): detecting them
- * and opening them as {@link BlockDriver}s. Reading only, for now: see {@code docs/qcow2.md}
+ * and opening them as {@link BlockDriver}s, read-only or writable: see {@code docs/qcow2.md}
  * for what is supported and what is refused.
  */
 public final class Qcow2 {
@@ -53,6 +53,60 @@ public final class Qcow2 {
     public static BlockDriver open(Path path) throws IOException {
         return open(path, 0, new HashSet<>());
     }
+
+    /**
+     * The qcow2 image at {@code path} as a writable device of its virtual size; its backing
+     * chain is opened read-only, as {@link #open} does. Writes allocate clusters in the image
+     * (copy-on-write from the backing file), discards and write-zeroes make zero clusters,
+     * flushes write the metadata back in qcow2's order and sync; {@link BlockDriver#close()}
+     * flushes. Unknown autoclear feature bits are cleared at open, as the format requires of
+     * a writer.
+     *
+     * @throws IOException naming the image and the reason if it cannot be opened for writing:
+     *     anything {@link #open} refuses, an image marked corrupt, or a dirty one (lazy
+     *     refcounts not repaired: {@code qemu-img check -r all} repairs it)
+     */
+    public static BlockDriver openReadWrite(Path path) throws IOException {
+        Path real = path.toRealPath();
+        ImageFile file = ImageFile.openReadWrite(path);
+        BlockDriver backing = null;
+        try {
+            Qcow2Header h = Qcow2Header.parse(path.toString(), file::readNow, file.length());
+            if (h.corrupt()) {
+                throw new IOException(path + ": the image is marked corrupt and must not be"
+                        + " written; run qemu-img check -r all on it first, or open it"
+                        + " read-only");
+            }
+            if (h.dirty()) {
+                throw new IOException(path + ": the image is dirty (lazy refcounts were not"
+                        + " written back, corio does not repair them): run qemu-img check -r"
+                        + " all on it first, or open it read-only");
+            }
+            ClusterMap map = ClusterMap.open(path.toString(), h, file);
+            Refcounts refcounts = Refcounts.open(path.toString(), h, file);
+            if (h.backingFile() != null) {
+                Set<Path> chain = new HashSet<>();
+                chain.add(real);
+                backing = openBacking(path, h, 0, chain);
+            }
+            if (h.version() == 3 && h.autoclear() != 0) {
+                log.info("{}: clearing autoclear feature bits 0x{} before writing", path,
+                        Long.toHexString(h.autoclear()));
+                file.writeNow(AUTOCLEAR_OFFSET, ByteBuffer.allocate(8));
+                file.syncNow();
+            }
+            return new Qcow2Driver(file, map, backing, refcounts);
+        } catch (IOException | RuntimeException e) {
+            if (backing != null) {
+                backing.close();
+            }
+            file.close();
+            throw e;
+        }
+    }
+
+    /** Where the autoclear feature bits are in a version 3 header. */
+    private static final int AUTOCLEAR_OFFSET = 88;
 
     private static Qcow2Driver open(Path path, int depth, Set<Path> chain) throws IOException {
         Path real = path.toRealPath();

@@ -4,6 +4,7 @@ import io.corio.blockio.BlockDriver;
 import io.corio.blockio.BlockError;
 import io.corio.blockio.BlockException;
 import io.corio.blockio.Extent;
+import io.corio.core.AioContext;
 import io.corio.core.Coroutine;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
@@ -11,10 +12,14 @@ import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.zip.DataFormatException;
 import java.util.zip.Inflater;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
- * A qcow2 image read through its mapping ({@link Qcow2#open}), read-only: every modification
- * is refused with {@link BlockError#EPERM}, flushes do nothing.
+ * A qcow2 image read through its mapping: read-only ({@link Qcow2#open}), where every
+ * modification is refused with {@link BlockError#EPERM} and flushes do nothing, or writable
+ * ({@link Qcow2#openReadWrite}), where writes, discards, write-zeroes and flushes go through
+ * {@link Qcow2Writes}; FUA is a flush after the request ({@link #canFua()} is false).
  *
  * <ul>
  *   <li>read: each run of the mapping ({@link ClusterMap#lookup}) in turn: data clusters from
@@ -26,8 +31,8 @@ import java.util.zip.Inflater;
  *       backing chain holds there, or {@code HOLE | ZERO} without one.
  * </ul>
  *
- * Many coroutines of any contexts may read at once; the only shared mutable state is the
- * L2 cache, which guards itself.
+ * Many coroutines of any contexts may read and write at once; the L2 cache guards itself,
+ * the write path guards the metadata it changes (see {@link Qcow2Writes}).
  */
 final class Qcow2Driver implements BlockDriver {
 
@@ -35,18 +40,28 @@ final class Qcow2Driver implements BlockDriver {
     static final int MAX_EXTENTS = 1024;
 
     private static final byte[] ZEROS = new byte[64 << 10];
+    private static final Logger log = LoggerFactory.getLogger(Qcow2Driver.class);
 
     private final ImageFile file;
     private final ClusterMap map;
     private final BlockDriver backing; // null: unallocated clusters read as zero
+    private final Qcow2Writes writes; // null: read-only
     private final long length;
     private final AtomicBoolean closed = new AtomicBoolean(); // CAS only: close releases once
 
+    /** A read-only driver. */
     Qcow2Driver(ImageFile file, ClusterMap map, BlockDriver backing) {
+        this(file, map, backing, null);
+    }
+
+    /** A writable driver when {@code refcounts} is not null. */
+    Qcow2Driver(ImageFile file, ClusterMap map, BlockDriver backing, Refcounts refcounts) {
         this.file = file;
         this.map = map;
         this.backing = backing;
         this.length = map.header().size();
+        this.writes = refcounts == null ? null : new Qcow2Writes(file.toString(), map,
+                refcounts, this::readMapped, backing != null);
     }
 
     ClusterMap map() {
@@ -60,7 +75,7 @@ final class Qcow2Driver implements BlockDriver {
 
     @Override
     public boolean readOnly() {
-        return true;
+        return writes == null;
     }
 
     @Override
@@ -75,25 +90,39 @@ final class Qcow2Driver implements BlockDriver {
 
     @Override
     public boolean canDiscard() {
-        return false;
+        return writes != null;
     }
 
     @Override
     public void read(long offset, ByteBuffer dst) throws BlockException {
         begin("read", offset, dst.remaining());
-        long pos = offset;
-        while (dst.hasRemaining()) {
-            Mapping m = map.lookup(pos, dst.remaining());
-            int n = (int) m.length();
-            ByteBuffer part = dst.slice(dst.position(), n);
-            switch (m) {
-                case Mapping.Data d -> file.read(d.host(), part, "data");
-                case Mapping.Zero z -> zero(part);
-                case Mapping.Unallocated u -> readBacking(pos, part);
-                case Mapping.Compressed c -> part.put(inflate(c, pos), c.inCluster(), n);
+        if (writes != null) {
+            writes.beginRead();
+        }
+        try {
+            long pos = offset;
+            while (dst.hasRemaining()) {
+                Mapping m = map.lookup(pos, dst.remaining());
+                int n = (int) m.length();
+                readMapped(m, pos, dst.slice(dst.position(), n));
+                dst.position(dst.position() + n);
+                pos += n;
             }
-            dst.position(dst.position() + n);
-            pos += n;
+        } finally {
+            if (writes != null) {
+                writes.endRead();
+            }
+        }
+    }
+
+    /** Fills {@code part} with the guest bytes at {@code pos} that {@code m} maps. */
+    private void readMapped(Mapping m, long pos, ByteBuffer part) throws BlockException {
+        switch (m) {
+            case Mapping.Data d -> file.read(d.host(), part, "data");
+            case Mapping.Zero z -> zero(part);
+            case Mapping.Unallocated u -> readBacking(pos, part);
+            case Mapping.Compressed c -> part.put(inflate(c, pos), c.inCluster(),
+                    part.remaining());
         }
     }
 
@@ -190,7 +219,11 @@ final class Qcow2Driver implements BlockDriver {
     @Override
     public void write(long offset, ByteBuffer src, int flags) throws BlockException {
         checkFlags("write", flags, FUA);
-        throw refuse("write", offset, src.remaining());
+        if (writes == null) {
+            throw refuse("write", offset, src.remaining());
+        }
+        begin("write", offset, src.remaining());
+        writes.write(offset, src, (flags & FUA) != 0);
     }
 
     @Override
@@ -199,22 +232,61 @@ final class Qcow2Driver implements BlockDriver {
         if (closed.get()) {
             throw new BlockException(BlockError.ESHUTDOWN, "flush on closed " + this);
         }
+        if (writes != null) {
+            writes.flush();
+        }
     }
 
     @Override
     public void discard(long offset, long length) throws BlockException {
-        throw refuse("discard", offset, length);
+        if (writes == null) {
+            throw refuse("discard", offset, length);
+        }
+        begin("discard", offset, length);
+        writes.discard(offset, length);
     }
 
     @Override
     public void writeZeroes(long offset, long length, int flags) throws BlockException {
         checkFlags("writeZeroes", flags, FUA | MAY_TRIM | FAST_ZERO);
-        throw refuse("writeZeroes", offset, length);
+        if (writes == null) {
+            throw refuse("writeZeroes", offset, length);
+        }
+        begin("writeZeroes", offset, length);
+        if ((flags & FAST_ZERO) != 0) {
+            throw new BlockException(BlockError.ENOTSUP, "writeZeroes with FAST_ZERO on "
+                    + this + ": partial clusters are written, which is not fast");
+        }
+        writes.writeZeroes(offset, length, (flags & MAY_TRIM) != 0, (flags & FUA) != 0);
     }
 
+    /**
+     * Closes the image; a writable one is flushed first (metadata written back, released
+     * clusters freed, synced), in the calling coroutine or, outside one, in a context of its
+     * own. A failure of that flush is logged: the image may then leak clusters.
+     */
     @Override
     public void close() {
-        if (closed.compareAndSet(false, true)) {
+        if (!closed.compareAndSet(false, true)) {
+            return;
+        }
+        try {
+            if (writes != null) {
+                if (Coroutine.inCoroutine()) {
+                    writes.close();
+                } else {
+                    try (AioContext ctx = AioContext.start("qcow2-close")) {
+                        ctx.call(() -> {
+                            writes.close();
+                            return null;
+                        });
+                    }
+                }
+            }
+        } catch (BlockException | RuntimeException e) {
+            log.error("{}: the flush at close failed; the image may leak clusters: {}", file,
+                    e.toString());
+        } finally {
             file.close();
             if (backing != null) {
                 backing.close();
@@ -228,7 +300,7 @@ final class Qcow2Driver implements BlockDriver {
         return "qcow2 " + file + " (v" + h.version() + ", " + (map.clusterSize() >> 10 == 0
                 ? map.clusterSize() + " B" : (map.clusterSize() >> 10) + " KiB") + " clusters"
                 + (backing != null ? ", backing " + backing : "")
-                + (h.dirty() ? ", dirty" : "") + ", read-only"
+                + (h.dirty() ? ", dirty" : "") + (writes == null ? ", read-only" : "")
                 + (closed.get() ? ", closed)" : ")");
     }
 
@@ -263,6 +335,6 @@ final class Qcow2Driver implements BlockDriver {
     private BlockException refuse(String op, long offset, long count) {
         requireCoroutine(op);
         return new BlockException(BlockError.EPERM, op + " of " + count + " bytes at " + offset
-                + " on " + this + ": corio writes no qcow2 images yet");
+                + " on " + this + ": the image is open read-only");
     }
 }

@@ -14,7 +14,7 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** {@code --file} detects qcow2 by its magic; {@code --format} forces; qcow2 needs --readonly. */
+/** {@code --file} detects qcow2 by its magic; {@code --format} forces; writable unless --readonly. */
 class Qcow2BlockSpecTest {
     @TempDir
     Path dir;
@@ -43,12 +43,27 @@ class Qcow2BlockSpecTest {
     }
 
     @Test
-    void aWritableQcow2OpenIsRefusedNamingTheFlag() throws Exception {
-        Path p = image();
+    void aQcow2FileWithoutReadOnlyIsOpenedWritable() throws Exception {
+        Qemu.require();
+        Path p = new Qemu(dir).create("w.qcow2", "compat=1.1", 1 << 20);
+        try (BlockDriver d = parse("--file", p.toString()).open()) {
+            assertEquals(1 << 20, d.length());
+            assertTrue(!d.readOnly() && d.canDiscard(), d.toString());
+        }
+        try (BlockDriver d = parse("--file", p.toString(), "--readonly").open()) {
+            assertTrue(d.readOnly(), d.toString());
+        }
+    }
+
+    @Test
+    void aDirtyQcow2IsRefusedWithoutReadOnlyNamingTheRepair() throws Exception {
+        Qemu.require();
+        Path p = new Qemu(dir).create("d.qcow2", "compat=1.1", 1 << 20);
+        Qcow2WriteTest.setByte(p, 79, 1); // the dirty bit
         IOException e = assertThrows(IOException.class,
                 () -> parse("--file", p.toString()).open().close());
-        assertTrue(e.getMessage().contains("qcow2") && e.getMessage().contains("--readonly"),
-                e.getMessage());
+        assertTrue(e.getMessage().contains("qemu-img check -r all"), e.getMessage());
+        parse("--file", p.toString(), "--readonly").open().close();
     }
 
     @Test

@@ -47,6 +47,19 @@ final class Qemu {
 
     /** Runs {@code command} in the directory; fails the test unless it exits 0. */
     String run(String... command) throws IOException, InterruptedException {
+        Run r = runAny(command);
+        if (r.exit() != 0) {
+            throw new AssertionError(String.join(" ", command) + ": exit " + r.exit()
+                    + "\n" + r.output());
+        }
+        return r.output();
+    }
+
+    /** What a command printed (stdout and stderr) and its exit status. */
+    record Run(int exit, String output) {}
+
+    /** Runs {@code command} in the directory, whatever its exit status. */
+    Run runAny(String... command) throws IOException, InterruptedException {
         ProcessBuilder pb = new ProcessBuilder(command).directory(dir.toFile())
                 .redirectErrorStream(true);
         Process p = pb.start();
@@ -56,11 +69,41 @@ final class Qemu {
             p.destroyForcibly();
             throw new AssertionError(String.join(" ", command) + " did not finish");
         }
-        if (p.exitValue() != 0) {
-            throw new AssertionError(String.join(" ", command) + ": exit " + p.exitValue()
-                    + "\n" + out);
+        return new Run(p.exitValue(), out);
+    }
+
+    /**
+     * {@code qemu-img check --output=json}: fails the test on any corruption or check error,
+     * and on leaked clusters unless {@code leaksAllowed}; answers the JSON.
+     */
+    String check(Path image, boolean leaksAllowed) throws IOException, InterruptedException {
+        Run r = runAny("qemu-img", "check", "--output=json", image.toString());
+        String json = r.output();
+        assertEquals(0L, jsonNumber(json, "check-errors"), json);
+        assertEquals(0L, jsonNumber(json, "corruptions"), json);
+        if (!leaksAllowed) {
+            assertEquals(0L, jsonNumber(json, "leaks"), json);
+            assertEquals(0, r.exit(), json);
+        } else {
+            assertTrue(r.exit() == 0 || r.exit() == 3, "exit " + r.exit() + ": " + json);
         }
-        return out;
+        return json;
+    }
+
+    /** A number field of a JSON object; 0 when it is absent (qemu-img leaves zeros out). */
+    static long jsonNumber(String json, String field) {
+        Matcher m = Pattern.compile("\"" + Pattern.quote(field) + "\": (\\d+)").matcher(json);
+        return m.find() ? Long.parseLong(m.group(1)) : 0;
+    }
+
+    /** {@code qemu-img compare} of the image's guest contents with {@code want}. */
+    void assertContents(Path image, byte[] want) throws IOException, InterruptedException {
+        Path raw = dir.resolve(image.getFileName() + ".want-" + System.nanoTime());
+        Files.write(raw, want);
+        String out = run("qemu-img", "compare", "-f", "raw", "-F", "qcow2", raw.toString(),
+                image.toString());
+        Files.delete(raw);
+        assertTrue(out.contains("Images are identical"), out);
     }
 
     /** {@code qemu-img create -f qcow2 -o OPTIONS NAME SIZE}, plus any extra arguments first. */
