@@ -145,6 +145,37 @@ final class CallbackFiles {
     }
 
     /** As above; a failure of the call answers Rlerror. */
+    /**
+     * Like {@link #fs}, for a read or write the back end does through the JDK's own file I/O
+     * ({@code inPlace}: {@code readsWithoutPinning}/{@code writesWithoutPinning}): the call runs
+     * on a new virtual thread instead of the I/O pool, and {@code then} comes back to the
+     * context as a task, the callback-style twin of the coroutine server's
+     * {@code Coroutine.blocking}, so both styles do the same I/O the same way.
+     */
+    private <T> void fsIo(Pdu pdu, Backend b, boolean inPlace, CoroutineFunction<T, FsException> call,
+            Then<T> then, OrElse orElse) {
+        if (!inPlace) {
+            fs(pdu, b, call, then, orElse);
+            return;
+        }
+        Thread.startVirtualThread(() -> {
+            Runnable post;
+            try {
+                T value = call.call();
+                post = () -> resume(pdu, () -> then.run(value));
+            } catch (FsException e) {
+                post = () -> resume(pdu, () -> orElse.run(e));
+            } catch (RuntimeException e) {
+                post = () -> fail(pdu, e);
+            }
+            try {
+                ctx.execute(post);
+            } catch (IllegalStateException closed) {
+                // the connection ended meanwhile: nobody waits for this answer
+            }
+        });
+    }
+
     private <T> void fs(Pdu pdu, Backend b, CoroutineFunction<T, FsException> call, Then<T> then) {
         fs(pdu, b, call, then, e -> {
             throw e;
@@ -377,7 +408,7 @@ final class CallbackFiles {
         }
         Handle h = f.handle();
         ByteBuffer buf = buffers.take(count);
-        fs(pdu, f.backend, () -> f.backend.read(h, r.offset(), buf), n -> {
+        fsIo(pdu, f.backend, f.backend.readsWithoutPinning(h), () -> f.backend.read(h, r.offset(), buf), n -> {
             stats.bytesRead.add(buf.position());
             reply(pdu, new Rread(r.tag(), buf.flip()));
         }, e -> {
@@ -391,9 +422,11 @@ final class CallbackFiles {
     private void write(Pdu pdu, Twrite w) throws FsException {
         CallbackFid f = fid(w.fid());
         Handle h = f.handle();
-        fs(pdu, f.backend, () -> f.backend.write(h, w.offset(), w.data()), n -> {
+        fsIo(pdu, f.backend, f.backend.writesWithoutPinning(h), () -> f.backend.write(h, w.offset(), w.data()), n -> {
             stats.bytesWritten.add(n);
             reply(pdu, new Rwrite(w.tag(), n));
+        }, e -> {
+            throw e;
         });
     }
     // loc-end
