@@ -129,7 +129,7 @@ def block_bytes(load):
     return int(m.group(1)) << (10 if m.group(2) in "kK" else 20) if m else 0
 
 
-def nbd(data, out_dir):
+def nbd(data, out_dir, prefix="nbd"):
     rows = data["rows"]
     panels = list(dict.fromkeys((r["scenario"], r["load"]) for r in rows))
     servers = list(dict.fromkeys(r["server"] for r in rows))
@@ -147,7 +147,7 @@ def nbd(data, out_dir):
     for ax in list(axes.flat)[len(panels):]:
         ax.set_visible(False)
     fig.suptitle("NBD servers under fio: median of the rounds (dots: each round; higher is better)")
-    written = [save(fig, os.path.join(out_dir, "nbd-throughput.png"))]
+    written = [save(fig, os.path.join(out_dir, f"{prefix}-throughput.png"))]
 
     fig, axes = plt.subplots(nrows, ncols, figsize=(4.6 * ncols, 0.5 * len(servers) * nrows + 2.2 * nrows),
                              squeeze=False)
@@ -174,7 +174,7 @@ def nbd(data, out_dir):
         ax.set_visible(False)
     axes[0][0].legend(fontsize=8)
     fig.suptitle("NBD completion latency under fio, p50 and p99 (median of the rounds; lower is better)")
-    written.append(save(fig, os.path.join(out_dir, "nbd-latency.png")))
+    written.append(save(fig, os.path.join(out_dir, f"{prefix}-latency.png")))
     return written
 
 
@@ -188,7 +188,7 @@ def save(fig, path):
 
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("suite", choices=("9p", "9p-load", "nbd"))
+    p.add_argument("suite", choices=("9p", "9p-load", "nbd", "nbd-pair"))
     p.add_argument("--data", required=True, help="the JSON run-9p or run-nbd wrote")
     p.add_argument("--out-dir", required=True)
     a = p.parse_args()
@@ -197,7 +197,8 @@ def main():
     if not data.get("rows"):
         sys.exit(f"chart-peers: {a.data} has no rows")
     os.makedirs(a.out_dir, exist_ok=True)
-    {"9p": ninep, "9p-load": ninep_load, "nbd": nbd}[a.suite](data, a.out_dir)
+    {"9p": ninep, "9p-load": ninep_load, "nbd": nbd,
+     "nbd-pair": lambda d, o: nbd(d, o, "nbd-pair")}[a.suite](data, a.out_dir)
 
 
 if __name__ == "__main__":

@@ -25,6 +25,8 @@ ALT = {  # the charts' alt text
     "9p-load.png": "9P ops/s and p99 latency per server against reads in flight",
     "nbd-throughput.png": "NBD MB/s or IOPS per server and load",
     "nbd-latency.png": "NBD p50 and p99 latency per server and load",
+    "nbd-pair-throughput.png": "NBD IOPS of corio and its CompletableFuture twin per load",
+    "nbd-pair-latency.png": "NBD p50 and p99 latency of corio and its CompletableFuture twin per load",
 }
 
 
