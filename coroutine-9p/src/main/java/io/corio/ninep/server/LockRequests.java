@@ -30,12 +30,7 @@ final class LockRequests {
     Rlock lock(Tlock l) throws FsException {
         Fid f = fids.get(l.fid());
         Handle h = fids.handle(l.fid());
-        if (l.type() > P9.LOCK_TYPE_UNLCK) {
-            throw new FsException(Errno.EINVAL, "lock type " + l.type());
-        }
-        if (l.start() < 0) {
-            throw new FsException(Errno.EINVAL, "lock start " + Long.toUnsignedString(l.start()));
-        }
+        checkRequest(l.type(), l.start());
         LockTable.FileKey key = new LockTable.FileKey(f.backend, h.qid().path());
         LockTable.Owner owner = new LockTable.Owner(l.clientId(), l.procId());
         boolean done = locks.lock(key, owner, f, l.type(), l.start(), l.length());
@@ -46,12 +41,7 @@ final class LockRequests {
     Rgetlock getlock(Tgetlock g) throws FsException {
         Fid f = fids.get(g.fid());
         Handle h = fids.handle(g.fid());
-        if (g.type() > P9.LOCK_TYPE_UNLCK) {
-            throw new FsException(Errno.EINVAL, "lock type " + g.type());
-        }
-        if (g.start() < 0) {
-            throw new FsException(Errno.EINVAL, "lock start " + Long.toUnsignedString(g.start()));
-        }
+        checkRequest(g.type(), g.start());
         LockTable.FileKey key = new LockTable.FileKey(f.backend, h.qid().path());
         LockTable.Lock c = locks.test(key, new LockTable.Owner(g.clientId(), g.procId()),
                 g.type(), g.start(), g.length());
@@ -61,5 +51,15 @@ final class LockRequests {
         }
         return new Rgetlock(g.tag(), c.type(), c.start(), c.length(), c.owner().procId(),
                 c.owner().clientId());
+    }
+
+    /** EINVAL for a type that is not RDLCK, WRLCK or UNLCK, or a start past 2^63 - 1. */
+    private static void checkRequest(int type, long start) throws FsException {
+        if (type > P9.LOCK_TYPE_UNLCK) {
+            throw new FsException(Errno.EINVAL, "lock type " + type);
+        }
+        if (start < 0) {
+            throw new FsException(Errno.EINVAL, "lock start " + Long.toUnsignedString(start));
+        }
     }
 }
