@@ -112,6 +112,7 @@ final class ReferenceWalk {
         walkL1(header.l1TableOffset(), header.l1Size(), true, activeL1);
         walkSnapshots();
         inc(snapshotsOffset, snapshotsSize);
+        walkBitmaps();
         long tableBytes = Integer.toUnsignedLong(header.refcountTableClusters()) << clusterBits;
         inc(header.refcountTableOffset(), tableBytes);
         structure.add(new long[] {header.refcountTableOffset(), tableBytes});
@@ -245,6 +246,60 @@ final class ReferenceWalk {
             walkL1(l1Offset, l1Size, false, readTable(l1Offset, l1Size));
         }
         snapshotsSize = pos - snapshotsOffset;
+    }
+
+    /** The bitmaps extension's type; its bitmaps count only while autoclear bit 0 is set. */
+    static final int EXT_BITMAPS = 0x23852875;
+    static final long AUTOCLEAR_BITMAPS = 1L;
+
+    /**
+     * Persistent dirty bitmaps: their directory, each bitmap's table and the data clusters
+     * the tables name (an entry's bits 9..55; bit 0 alone means all ones, no cluster).
+     */
+    private void walkBitmaps() throws IOException {
+        if (header.version() < 3 || (header.autoclear() & AUTOCLEAR_BITMAPS) == 0) {
+            return; // qemu ignores (and drops) the extension without the autoclear bit
+        }
+        ByteBuffer first = Qcow2Check.read(file, 0, (int) clusterSize);
+        for (int pos = header.headerLength(); pos + 8 <= clusterSize; ) {
+            int type = first.getInt(pos);
+            int length = first.getInt(pos + 4);
+            if (type == 0 || length < 0 || length > clusterSize - pos - 8) {
+                return;
+            }
+            if (type == EXT_BITMAPS && length >= 24) {
+                int count = first.getInt(pos + 8);
+                long dirSize = first.getLong(pos + 16);
+                long dirOffset = first.getLong(pos + 24);
+                if (dirSize < 0 || dirSize > (64 << 20)) {
+                    throw new IOException("the bitmap directory (" + dirSize + " bytes) is"
+                            + " too large");
+                }
+                inc(dirOffset, dirSize);
+                ByteBuffer dir = Qcow2Check.read(file, dirOffset, (int) dirSize);
+                int at = 0;
+                for (int i = 0; i < count && at + 24 <= dirSize; i++) {
+                    long table = dir.getLong(at);
+                    int entries = dir.getInt(at + 8);
+                    int nameSize = dir.getShort(at + 18) & 0xffff;
+                    long extra = Integer.toUnsignedLong(dir.getInt(at + 20));
+                    at += (int) ((24 + extra + nameSize + 7) & ~7L);
+                    if (entries < 0 || entries > Qcow2Header.MAX_L1_ENTRIES) {
+                        error("ERROR bitmap " + i + ": table of " + entries + " entries is"
+                                + " too large");
+                        continue;
+                    }
+                    inc(table, 8L * entries);
+                    for (long e : readTable(table, entries)) {
+                        long data = e & ClusterMap.OFFSET_MASK;
+                        if (data != 0) {
+                            inc(data, clusterSize);
+                        }
+                    }
+                }
+            }
+            pos += 8 + ((length + 7) & ~7);
+        }
     }
 
     /** One more reference to each cluster that {@code length} bytes at {@code offset} touch. */

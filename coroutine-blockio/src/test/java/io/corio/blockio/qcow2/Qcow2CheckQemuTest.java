@@ -167,6 +167,24 @@ class Qcow2CheckQemuTest {
         assertTrue(field(json, "compressed-clusters") > 0, json);
     }
 
+    @Test
+    void persistentBitmapsAreCountedSoARepairKeepsThem() throws Exception {
+        Path img = dir.resolve("bitmaps.qcow2");
+        Qcow2Create.create(img, Qcow2Create.Options.of(64 << 20));
+        qemu.io(img, "write -P 0x11 0 1M");
+        qemu.run("qemu-img", "bitmap", "--add", img.toString(), "b0");
+        qemu.run("qemu-img", "bitmap", "--add", "-g", "4k", img.toString(), "b1");
+        qemu.io(img, "write -P 0x22 8M 3M");
+        String json = assertSameCheck(img);
+        assertEquals(0, field(json, "leaks") + field(json, "corruptions"), json);
+        Qcow2CheckTest.leakOneCluster(img);
+        assertEquals(1, Qcow2Check.check(img).leaks());
+        assertEquals(0, Qcow2Check.repair(img, Qcow2Check.Mode.LEAKS).result().exitCode());
+        assertEquals(0, run("qemu-img", "check", img.toString()).status());
+        String info = qemu.run("qemu-img", "info", img.toString());
+        assertTrue(info.contains("name: b0") && info.contains("name: b1"), info);
+    }
+
     // ---- corruptions made by editing bytes ----
 
     /** The image's header fields the edits need. */
