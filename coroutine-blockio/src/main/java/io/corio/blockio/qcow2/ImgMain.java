@@ -151,7 +151,7 @@ public final class ImgMain {
 
     private static int create(List<String> args, PrintStream out)
             throws UsageException, IOException {
-        Args a = new Args(args, List.of("-f", "-o", "-b", "-F"), List.of("-q", "-u"));
+        Args a = new Args(args, List.of("-f", "-o", "-b", "-F"), List.of("-q"));
         requireQcow2(a);
         if (a.positional.isEmpty() || a.positional.size() > 2) {
             throw new UsageException("create needs FILE and SIZE (SIZE may be left out with"
