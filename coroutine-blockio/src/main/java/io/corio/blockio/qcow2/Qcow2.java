@@ -60,27 +60,30 @@ public final class Qcow2 {
      * (copy-on-write from the backing file), discards and write-zeroes make zero clusters,
      * flushes write the metadata back in qcow2's order and sync; {@link BlockDriver#close()}
      * flushes. Unknown autoclear feature bits are cleared at open, as the format requires of
-     * a writer.
+     * a writer. A dirty image (lazy refcounts left unwritten by a crash) is repaired first:
+     * its refcounts are rebuilt from the references and its COPIED flags set from them
+     * ({@link Qcow2Check#repair} with {@link Qcow2Check.Mode#ALL}), and its dirty bit is
+     * cleared once that is durable; what was repaired is logged. An image with the
+     * {@code lazy_refcounts} compatible bit is written with lazy refcounts (see
+     * {@code docs/qcow2.md}).
      *
      * @throws IOException naming the image and the reason if it cannot be opened for writing:
-     *     anything {@link #open} refuses, an image marked corrupt, or a dirty one (lazy
-     *     refcounts not repaired: {@code qemu-img check -r all} repairs it)
+     *     anything {@link #open} refuses, an image marked corrupt, or a dirty one that the
+     *     repair could not make consistent (the remaining errors named)
      */
     public static BlockDriver openReadWrite(Path path) throws IOException {
         Path real = path.toRealPath();
+        repairIfDirty(path);
         ImageFile file = ImageFile.openReadWrite(path);
         BlockDriver backing = null;
         try {
             Qcow2Header h = Qcow2Header.parse(path.toString(), file::readNow, file.length());
             if (h.corrupt()) {
-                throw new IOException(path + ": the image is marked corrupt and must not be"
-                        + " written; run qemu-img check -r all on it first, or open it"
-                        + " read-only");
+                throw refuseCorrupt(path);
             }
-            if (h.dirty()) {
-                throw new IOException(path + ": the image is dirty (lazy refcounts were not"
-                        + " written back, corio does not repair them): run qemu-img check -r"
-                        + " all on it first, or open it read-only");
+            if (h.dirty()) { // made dirty between the repair and now: someone else writes it
+                throw new IOException(path + ": the image became dirty while it was being"
+                        + " opened: is it open for writing elsewhere?");
             }
             ClusterMap map = ClusterMap.open(path.toString(), h, file);
             Refcounts refcounts = Refcounts.open(path.toString(), h, file);
@@ -103,6 +106,55 @@ public final class Qcow2 {
             file.close();
             throw e;
         }
+    }
+
+    private static IOException refuseCorrupt(Path path) {
+        return new IOException(path + ": the image is marked corrupt and must not be written;"
+                + " run qemu-img check -r all on it first, or open it read-only");
+    }
+
+    /**
+     * Repairs the image at {@code path} if its header says dirty (and not corrupt, which is
+     * refused by the caller): rebuilds its refcounts from the references, fixes the COPIED
+     * flags, clears the dirty bit after the repair is synced (all in {@link Qcow2Check}), and
+     * logs what it did. Before the image file is opened for the driver, so that the driver
+     * sees the repaired file (its length too: a rebuilt refcount structure lies past the old
+     * end).
+     *
+     * @throws IOException if the repair fails, or leaves the image dirty (errors it cannot
+     *     fix, such as an L2 entry past the end of the file)
+     */
+    private static void repairIfDirty(Path path) throws IOException {
+        Qcow2Header h;
+        try (ImageFile peek = ImageFile.openReadOnly(path)) {
+            h = Qcow2Header.parse(path.toString(), peek::readNow, peek.length());
+        }
+        if (h.corrupt()) {
+            throw refuseCorrupt(path);
+        }
+        if (!h.dirty()) {
+            return;
+        }
+        log.warn("{}: the image is dirty (lazy refcounts were not written back): repairing"
+                + " its refcounts before writing", path);
+        Qcow2Check.Repaired repaired = Qcow2Check.repair(path, Qcow2Check.Mode.ALL);
+        Qcow2Check.Report pass = repaired.pass();
+        for (String m : pass.messages()) {
+            log.debug("{}: {}", path, m);
+        }
+        Qcow2Check.Report result = repaired.result();
+        try (ImageFile peek = ImageFile.openReadOnly(path)) {
+            h = Qcow2Header.parse(path.toString(), peek::readNow, peek.length());
+        }
+        if (h.dirty() || !result.clean()) {
+            throw new IOException(path + ": the image was dirty and the repair left it"
+                    + " inconsistent (" + result.corruptions() + " errors, " + result.leaks()
+                    + " leaks, " + result.checkErrors() + " check errors"
+                    + (pass.messages().isEmpty() ? "" : "; first: " + pass.messages().getFirst())
+                    + "): open it read-only, or copy the data out with qemu-img convert");
+        }
+        log.info("{}: repaired: {} leaked clusters freed, {} errors fixed; the dirty bit is"
+                + " cleared", path, pass.leaksFixed(), pass.corruptionsFixed());
     }
 
     /** Where the autoclear feature bits are in a version 3 header. */

@@ -10,7 +10,6 @@ import io.corio.core.CoMutex;
 import io.corio.core.CoQueue;
 import io.corio.core.CoRwLock;
 import java.nio.ByteBuffer;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -27,7 +26,8 @@ import java.util.TreeMap;
  * are switched to them after that write completed. On disk, at every moment, every L1/L2
  * entry points to a cluster whose refcount is written and synced, and a refcount is
  * decremented only after the entry that dropped the reference is written and synced: a
- * crash may leak clusters, never leave a reference to a free one.
+ * crash may leak clusters, never leave a reference to a free one. With lazy refcounts the
+ * first half is relaxed behind the dirty bit ({@link WriteBack}).
  */
 final class Qcow2Writes {
 
@@ -52,11 +52,10 @@ final class Qcow2Writes {
      * unregister and wake the waiters (QEMU's dependent requests). A later writer to the
      * same cluster finds it allocated with COPIED and writes in place.
      *
-     * Write-back (writeBack, under meta): dirty refcount blocks (then, synced, refcount table
-     * entries); fdatasync; dirty L2 tables; fdatasync then dirty L1 entries; fdatasync. Dirty
-     * tables and blocks are never evicted; writeBack runs on flush and when too many are
-     * dirty. Releases queued before a writeBack are durable after it; flush decrements them
-     * (under reclaim, exclusive), so a freed cluster is reused only after that.
+     * Write-back is WriteBack's (under meta), in qcow2's order or with lazy refcounts. Dirty
+     * tables and blocks are never evicted; it runs on flush and when too many are dirty.
+     * Releases queued before a write-back are durable after it; flush decrements them (under
+     * reclaim, exclusive), so a freed cluster is reused only after that.
      */
 
     /** The most bytes one allocating step writes (at least one cluster). */
@@ -90,10 +89,9 @@ final class Qcow2Writes {
     private final CoRwLock reclaim = CoRwLock.create("qcow2 reclaim");
     private final CoMutex meta = CoMutex.create("qcow2 metadata");
     private final CoQueue allocated = CoQueue.create("qcow2 allocations");
+    private final WriteBack writeBack; // guarded by meta
 
     private final TreeMap<Long, Long> inflight = new TreeMap<>(); // guarded by meta: [start, end) guest clusters
-    private final List<Long> releases = new ArrayList<>(); // guarded by meta: host clusters, not yet durable
-    private final List<Long> durableReleases = new ArrayList<>(); // guarded by meta
 
     Qcow2Writes(String name, ClusterMap map, Refcounts refcounts, Reader reader,
             boolean hasBacking) {
@@ -111,6 +109,12 @@ final class Qcow2Writes {
         this.l2Bits = map.l2Bits();
         this.maxClusters = Math.min(refcounts.maxRun(),
                 Math.max(1, MAX_ALLOCATION_BYTES >> clusterBits));
+        this.writeBack = new WriteBack(map, refcounts);
+    }
+
+    /** Whether the image is written with lazy refcounts (its compatible bit). */
+    boolean lazyRefcounts() {
+        return writeBack.lazy();
     }
 
     /** Held around a read of guest data (see the notes on reclaim). */
@@ -220,11 +224,11 @@ final class Qcow2Writes {
                     ClusterMap.setEntry(table, index + i, (host + ((long) i << clusterBits))
                             | COPIED_FLAG);
                     if (!reuse) {
-                        release(cur);
+                        writeBack.release(cur);
                     }
                 }
                 linked = true;
-                maybeWriteBack();
+                writeBack.maybeWriteBack();
             } finally {
                 endAllocation(g0, linked || reuse ? 0 : n, host);
                 meta.unlock();
@@ -346,11 +350,11 @@ final class Qcow2Writes {
                         if (z != e) {
                             ClusterMap.setEntry(table, index + i, z);
                             if ((z & OFFSET_MASK) == 0 || (e & COMPRESSED_FLAG) != 0) {
-                                release(e);
+                                writeBack.release(e);
                             }
                         }
                     }
-                    maybeWriteBack();
+                    writeBack.maybeWriteBack();
                 }
             } finally {
                 meta.unlock();
@@ -420,66 +424,21 @@ final class Qcow2Writes {
         cache.put(at, table);
         map.setL1(l1Index, at | COPIED_FLAG);
         if (offset != 0) {
-            releases.add(offset);
+            writeBack.releaseCluster(offset);
         }
         return table;
     }
 
-    /** Queues the host clusters that entry {@code e} held for release after write-back. */
-    private void release(long e) {
-        if ((e & COMPRESSED_FLAG) != 0) {
-            for (long c : map.compressedClusters(e)) {
-                releases.add(c);
-            }
-        } else if ((e & OFFSET_MASK) != 0) {
-            releases.add(e & OFFSET_MASK);
-        }
-    }
-
-    private void maybeWriteBack() throws BlockException {
-        if (cache.dirtyCount() > cache.capacity() / 2
-                || refcounts.dirtyCount() > refcounts.capacity() / 2) {
-            writeBack();
-        }
-    }
-
-    /** Writes back every dirty refcount block, L2 table and L1 entry, in order, synced. */
-    private void writeBack() throws BlockException {
-        boolean tables = cache.dirtyCount() > 0 || map.l1Dirty();
-        refcounts.writeBack();
-        if (tables) {
-            file.sync(); // refcounts and the data written so far, before what points to them
-            for (Map.Entry<Long, long[]> t : cache.dirtyTables().entrySet()) {
-                long[] table = t.getValue();
-                ByteBuffer b = ByteBuffer.allocate(table.length * 8);
-                for (int i = 0; i < table.length; i++) {
-                    b.putLong(ClusterMap.entry(table, i));
-                }
-                file.write(t.getKey(), b.flip(), "L2 table");
-                cache.clean(t.getKey());
-            }
-            if (map.l1Dirty()) {
-                file.sync(); // new L2 tables before the L1 entries pointing to them
-                map.writeL1();
-            }
-        }
-        file.sync();
-        durableReleases.addAll(releases);
-        releases.clear();
-    }
-
     /**
      * Flushes, then writes back and syncs the refcount decrements that flush made, so that a
-     * closed image leaks nothing. The last call before the file is closed.
+     * closed image leaks nothing; with lazy refcounts, then clears the dirty bit (synced).
+     * The last call before the file is closed.
      */
     void close() throws BlockException {
         flush();
         meta.lock();
         try {
-            if (refcounts.dirty()) {
-                refcounts.writeBack();
-                file.sync();
-            }
+            writeBack.markClean();
         } finally {
             meta.unlock();
         }
@@ -494,9 +453,8 @@ final class Qcow2Writes {
         List<Long> ready;
         meta.lock();
         try {
-            writeBack();
-            ready = new ArrayList<>(durableReleases);
-            durableReleases.clear();
+            writeBack.writeBack();
+            ready = writeBack.takeDurableReleases();
         } finally {
             meta.unlock();
         }

@@ -179,19 +179,6 @@ class Qcow2WriteTest {
     }
 
     @Test
-    void aDirtyOrCorruptImageIsRefusedForWritingNamingTheRepair() throws Exception {
-        Qemu.require();
-        Qemu q = new Qemu(dir);
-        for (int bit : new int[] {1, 2}) {
-            Path p = q.create("bad" + bit + ".qcow2", "compat=1.1", 1 << 20);
-            setByte(p, 79, bit); // incompatible features: dirty (bit 0), corrupt (bit 1)
-            IOException e = assertThrows(IOException.class, () -> Qcow2.openReadWrite(p));
-            assertTrue(e.getMessage().contains("qemu-img check -r all"), e.getMessage());
-            Qcow2.open(p).close(); // read-only is still fine
-        }
-    }
-
-    @Test
     void unknownAutoclearBitsAreClearedBeforeWriting() throws Exception {
         Qemu.require();
         Qemu q = new Qemu(dir);
