@@ -200,16 +200,25 @@ final class Qcow2Writes {
         long dataEnd = Math.min(end, allocEnd);
         boolean linked = false;
         try {
-            ByteBuffer buf = ByteBuffer.allocate((int) (allocEnd - start));
-            if (pos > start) {
-                copyOld(start, old[0], buf.slice(0, (int) (pos - start)));
+            if (host >= file.length() && (pos == start || readsZero(old[0]))
+                    && (dataEnd == allocEnd || readsZero(old[n - 1]))) {
+                // new clusters past the end of the file, whose untouched parts are to read
+                // as zeros: they do, as holes, so only the data is written (a 4 KiB write
+                // into a fresh 64 KiB cluster writes 4 KiB, not 64)
+                file.write(host + (pos - start), data.slice(data.position(), (int) (dataEnd - pos)),
+                        "data");
+            } else {
+                ByteBuffer buf = ByteBuffer.allocate((int) (allocEnd - start));
+                if (pos > start) {
+                    copyOld(start, old[0], buf.slice(0, (int) (pos - start)));
+                }
+                buf.put((int) (pos - start), data, data.position(), (int) (dataEnd - pos));
+                if (dataEnd < allocEnd) {
+                    copyOld(dataEnd, old[n - 1], buf.slice((int) (dataEnd - start),
+                            (int) (allocEnd - dataEnd)));
+                }
+                file.write(host, buf, "data");
             }
-            buf.put((int) (pos - start), data, data.position(), (int) (dataEnd - pos));
-            if (dataEnd < allocEnd) {
-                copyOld(dataEnd, old[n - 1], buf.slice((int) (dataEnd - start),
-                        (int) (allocEnd - dataEnd)));
-            }
-            file.write(host, buf, "data");
             meta.lock();
             try {
                 long[] table = tableForUpdate(g0);
@@ -402,6 +411,17 @@ final class Qcow2Writes {
     private static boolean isOwnZeroCluster(long e) {
         return (e & COMPRESSED_FLAG) == 0 && (e & ZERO_FLAG) != 0 && (e & OFFSET_MASK) != 0
                 && (e & COPIED_FLAG) != 0;
+    }
+
+    /** Whether a guest cluster with entry {@code e} reads as zeros without the image file. */
+    private boolean readsZero(long e) {
+        if ((e & COMPRESSED_FLAG) != 0) {
+            return false;
+        }
+        if (version >= 3 && (e & ZERO_FLAG) != 0) {
+            return true;
+        }
+        return (e & OFFSET_MASK) == 0 && !hasBacking;
     }
 
     private static boolean needsNewCluster(long e) {

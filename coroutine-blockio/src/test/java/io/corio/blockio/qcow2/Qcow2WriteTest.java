@@ -195,6 +195,35 @@ class Qcow2WriteTest {
     }
 
     @Test
+    void aSmallWriteIntoAFreshClusterWritesOnlyItsData() throws Exception {
+        Qemu.require();
+        Qemu q = new Qemu(dir);
+        Path p = q.create("fresh.qcow2", "compat=1.1,cluster_size=65536", 4 << 20);
+        byte[] mirror = new byte[4 << 20];
+        long[] sizes = new long[2];
+        try (BlockDriver d = Qcow2.openReadWrite(p)) {
+            ctx.call(() -> {
+                byte[] data = new byte[4096];
+                java.util.Arrays.fill(data, (byte) 0x5a);
+                for (int i = 0; i < 2; i++) { // first the L2 table and a cluster, then one more
+                    long at = i * 2 * 65536 + 8192; // the middle of a fresh cluster
+                    d.write(at, ByteBuffer.wrap(data), 0);
+                    System.arraycopy(data, 0, mirror, (int) at, data.length);
+                    d.flush();
+                    sizes[i] = Files.size(p);
+                }
+                return null;
+            });
+        }
+        // the second data cluster is the file's last: of it only the hole before the data and
+        // the data reach the file (12 KiB); a whole-cluster write would add 64 KiB
+        long lastClusterStart = (sizes[0] + 65535) / 65536 * 65536;
+        assertEquals(lastClusterStart + 8192 + 4096, sizes[1], "the file ends after the data");
+        q.check(p, false);
+        q.assertContents(p, mirror); // the clusters' untouched parts read as zeros
+    }
+
+    @Test
     void aReadOnlyImageRefusesWritesWithEperm() throws Exception {
         Qemu.require();
         Qemu q = new Qemu(dir);
