@@ -38,6 +38,7 @@ public final class ImgMain {
               -o compat=1.1|0.10       version 3 (the default) or 2
               -o cluster_size=SIZE     512 to 2M, a power of two (default 64k)
               -o refcount_bits=N       1, 2, 4, 8, 16, 32 or 64 (default 16; version 2: 16)
+              -o lazy_refcounts=on|off refcounts written lazily, repaired after a crash (version 3)
               -b BACKING -F FORMAT     a backing file (relative to FILE's directory), qcow2 or
                                        raw; without -F, taken from the backing file's magic
             check: counts every cluster's references and compares them with its refcounts;
@@ -198,11 +199,17 @@ public final class ImgMain {
                         }
                         o = o.withRefcountBits(rb);
                     }
+                    case "lazy_refcounts" -> o = o.withLazyRefcounts(switch (value) {
+                        case "on" -> true;
+                        case "off" -> false;
+                        default -> throw new UsageException("-o lazy_refcounts=" + value
+                                + ": expected on or off");
+                    });
                     case "backing_file" -> backing = value;
                     case "backing_fmt" -> backingFormat = value;
                     default -> throw new UsageException("-o " + name + ": unknown option"
                             + " (corio knows compat, cluster_size, refcount_bits,"
-                            + " backing_file, backing_fmt)");
+                            + " lazy_refcounts, backing_file, backing_fmt)");
                 }
             }
         }
@@ -221,13 +228,18 @@ public final class ImgMain {
             throw new UsageException("-o refcount_bits=" + o.refcountBits() + ": version 2"
                     + " (compat=0.10) images have 16-bit refcounts");
         }
+        if (o.version() == 2 && o.lazyRefcounts()) {
+            throw new UsageException("-o lazy_refcounts=on: version 2 (compat=0.10) images have"
+                    + " no lazy refcounts; use compat=1.1");
+        }
         Qcow2Create.Created c = Qcow2Create.create(file, o);
         if (!a.has("-q")) {
             out.println("Formatting '" + file + "', fmt=qcow2 cluster_size=" + o.clusterSize()
                     + " compat=" + (o.version() == 3 ? "1.1" : "0.10")
                     + (backing == null ? "" : " backing_file=" + backing + " backing_fmt="
                             + c.backingFormat())
-                    + " size=" + c.size() + " refcount_bits=" + o.refcountBits());
+                    + " size=" + c.size() + " lazy_refcounts=" + (o.lazyRefcounts() ? "on" : "off")
+                    + " refcount_bits=" + o.refcountBits());
         }
         return 0;
     }

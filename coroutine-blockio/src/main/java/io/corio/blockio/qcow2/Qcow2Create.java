@@ -65,29 +65,41 @@ public final class Qcow2Create {
      *     directory unless absolute), or null
      * @param backingFormat {@code qcow2} or {@code raw}, or null to take it from the backing
      *     file's first bytes
+     * @param lazyRefcounts the lazy refcounts compatible feature ({@code lazy_refcounts=on});
+     *     version 3 only
      */
     public record Options(long size, int version, int clusterSize, int refcountBits,
-            String backingFile, String backingFormat) {
+            String backingFile, String backingFormat, boolean lazyRefcounts) {
 
         /** Version 3, 64 KiB clusters, 16-bit refcounts, no backing file. */
         public static Options of(long size) {
-            return new Options(size, 3, DEFAULT_CLUSTER_SIZE, DEFAULT_REFCOUNT_BITS, null, null);
+            return new Options(size, 3, DEFAULT_CLUSTER_SIZE, DEFAULT_REFCOUNT_BITS, null, null,
+                    false);
         }
 
         public Options withVersion(int v) {
-            return new Options(size, v, clusterSize, refcountBits, backingFile, backingFormat);
+            return new Options(size, v, clusterSize, refcountBits, backingFile, backingFormat,
+                    lazyRefcounts);
         }
 
         public Options withClusterSize(int c) {
-            return new Options(size, version, c, refcountBits, backingFile, backingFormat);
+            return new Options(size, version, c, refcountBits, backingFile, backingFormat,
+                    lazyRefcounts);
         }
 
         public Options withRefcountBits(int r) {
-            return new Options(size, version, clusterSize, r, backingFile, backingFormat);
+            return new Options(size, version, clusterSize, r, backingFile, backingFormat,
+                    lazyRefcounts);
         }
 
         public Options withBacking(String file, String format) {
-            return new Options(size, version, clusterSize, refcountBits, file, format);
+            return new Options(size, version, clusterSize, refcountBits, file, format,
+                    lazyRefcounts);
+        }
+
+        public Options withLazyRefcounts(boolean on) {
+            return new Options(size, version, clusterSize, refcountBits, backingFile,
+                    backingFormat, on);
         }
     }
 
@@ -119,6 +131,10 @@ public final class Qcow2Create {
         if (o.version() == 2 && rb != 16) {
             throw new IllegalArgumentException("refcount_bits " + rb + ": version 2"
                     + " (compat=0.10) images have 16-bit refcounts; use compat=1.1");
+        }
+        if (o.version() == 2 && o.lazyRefcounts()) {
+            throw new IllegalArgumentException("lazy_refcounts: version 2 (compat=0.10) images"
+                    + " have no lazy refcounts; use compat=1.1");
         }
         int order = Integer.numberOfTrailingZeros(rb);
         String backingFormat = o.backingFormat();
@@ -168,7 +184,7 @@ public final class Qcow2Create {
         }
 
         ByteBuffer first = firstCluster(o.version(), bits, order, size, backingName,
-                backingFormat);
+                backingFormat, o.lazyRefcounts());
         long l1Clusters = (l1Size * 8 + cs - 1) / cs;
         long perBlock = RefcountEntries.perBlock(bits, order);
         long blocks = 1;
@@ -217,7 +233,7 @@ public final class Qcow2Create {
     }
 
     private static ByteBuffer firstCluster(int version, int bits, int order, long size,
-            byte[] backingName, String backingFormat) {
+            byte[] backingName, String backingFormat, boolean lazyRefcounts) {
         int cs = 1 << bits;
         int headerLength = version == 3 ? 112 : Qcow2Header.V2_LENGTH;
         byte[] format = backingFormat == null ? null
@@ -238,6 +254,7 @@ public final class Qcow2Create {
         h.putInt(4, version);
         h.putInt(20, bits);
         if (version == 3) {
+            h.putLong(80, lazyRefcounts ? 1 : 0); // compatible features: bit 0, lazy refcounts
             h.putInt(96, order);
             h.putInt(100, headerLength); // byte 104: compression type 0, deflate
         }

@@ -90,7 +90,8 @@ class Qcow2CheckQemuTest {
         "compat=1.1; 1G", "compat=0.10; 1000", "cluster_size=512; 1G",
         "cluster_size=512,refcount_bits=64; 8G", "cluster_size=2M,refcount_bits=1; 10G",
         "refcount_bits=8,cluster_size=4k; 20M", "compat=0.10,cluster_size=1k; 3G",
-        "refcount_bits=32; 0", "refcount_bits=2,cluster_size=8k; 2T"})
+        "refcount_bits=32; 0", "refcount_bits=2,cluster_size=8k; 2T",
+        "lazy_refcounts=on; 64M", "lazy_refcounts=off,compat=1.1; 64M"})
     void createdImagesPassQemuImgCheckAndReadAsQemuImgInfoSays(String options, String size)
             throws Exception {
         Path mine = dir.resolve("mine.qcow2");
@@ -107,6 +108,7 @@ class Qcow2CheckQemuTest {
             assertEquals(field(b, f), field(a, f), f + ": " + a);
         }
         assertEquals(text(b, "compat"), text(a, "compat"));
+        assertEquals(b.contains("\"lazy-refcounts\": true"), a.contains("\"lazy-refcounts\": true"), a);
         assertTrue(a.contains("\"dirty-flag\": false") && a.contains("\"corrupt\": false")
                 || !a.contains("corrupt"), a);
         long cluster = field(a, "cluster-size");

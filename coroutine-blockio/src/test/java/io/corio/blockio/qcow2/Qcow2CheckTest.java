@@ -150,6 +150,10 @@ class Qcow2CheckTest {
     @Test
     void theCommandLineNamesBadFlagsAndSizes() throws Exception {
         assertRun(1, "unknown flag -x", "create", "-x", "a.qcow2", "1G");
+        assertRun(1, "lazy_refcounts=maybe", "create", "-o", "lazy_refcounts=maybe",
+                dir.resolve("a").toString(), "1G");
+        assertRun(1, "no lazy refcounts", "create", "-o", "compat=0.10,lazy_refcounts=on",
+                dir.resolve("a").toString(), "1G");
         assertRun(1, "SIZE '12Q'", "create", dir.resolve("a").toString(), "12Q");
         assertRun(1, "SIZE '-5'", "create", dir.resolve("a").toString(), "-5");
         assertRun(1, "cluster_size=3000", "create", "-o", "cluster_size=3000",
