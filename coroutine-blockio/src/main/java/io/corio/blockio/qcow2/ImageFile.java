@@ -2,6 +2,7 @@ package io.corio.blockio.qcow2;
 
 import io.corio.blockio.BlockError;
 import io.corio.blockio.BlockException;
+import io.corio.blockio.ImageLock;
 import io.corio.core.Coroutine;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -23,30 +24,34 @@ final class ImageFile implements AutoCloseable {
 
     private final Path path;
     private final FileChannel channel;
-    private final boolean writable;
+    private final ImageLock lock; // null when read-only
     private final AtomicLong length; // grows with writes past the end; CAS only
 
-    private ImageFile(Path path, FileChannel channel, long length, boolean writable) {
+    private ImageFile(Path path, FileChannel channel, long length, ImageLock lock) {
         this.path = path;
         this.channel = channel;
         this.length = new AtomicLong(length);
-        this.writable = writable;
+        this.lock = lock;
     }
 
     static ImageFile openReadOnly(Path path) throws IOException {
         FileChannel ch = FileChannel.open(path, StandardOpenOption.READ);
         try {
-            return new ImageFile(path, ch, ch.size(), false);
+            return new ImageFile(path, ch, ch.size(), null);
         } catch (RuntimeException e) {
             ch.close();
             throw e;
         }
     }
 
-    static ImageFile openReadWrite(Path path) throws IOException {
+    /**
+     * Opens the image for writing; {@code lock} (the caller's {@link ImageLock} on it) is
+     * released when this closes.
+     */
+    static ImageFile openReadWrite(Path path, ImageLock lock) throws IOException {
         FileChannel ch = FileChannel.open(path, StandardOpenOption.READ, StandardOpenOption.WRITE);
         try {
-            return new ImageFile(path, ch, ch.size(), true);
+            return new ImageFile(path, ch, ch.size(), lock);
         } catch (IOException | RuntimeException e) {
             ch.close();
             throw e;
@@ -54,7 +59,7 @@ final class ImageFile implements AutoCloseable {
     }
 
     boolean writable() {
-        return writable;
+        return lock != null;
     }
 
     Path path() {
@@ -147,6 +152,10 @@ final class ImageFile implements AutoCloseable {
             channel.close();
         } catch (IOException ignored) {
             // the driver synced what it had to before closing; nothing more to lose here
+        } finally {
+            if (lock != null) {
+                lock.close();
+            }
         }
     }
 

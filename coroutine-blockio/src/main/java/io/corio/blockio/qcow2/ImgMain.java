@@ -1,5 +1,6 @@
 package io.corio.blockio.qcow2;
 
+import io.corio.blockio.ImageLock;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.math.BigDecimal;
@@ -264,7 +265,10 @@ public final class ImgMain {
                 case "all" -> Qcow2Check.Mode.ALL;
                 default -> throw new UsageException("-r " + r + ": expected leaks or all");
             };
-            Qcow2Check.Repaired repaired = Qcow2Check.repair(file, mode);
+            Qcow2Check.Repaired repaired;
+            try (ImageLock lock = ImageLock.acquire(file)) { // no one writes it meanwhile
+                repaired = Qcow2Check.repair(file, mode);
+            }
             print(err, repaired.pass().messages());
             report = repaired.result();
             if (mode == Qcow2Check.Mode.LEAKS && report.messages().contains(

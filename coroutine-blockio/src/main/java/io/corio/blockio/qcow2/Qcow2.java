@@ -2,6 +2,7 @@ package io.corio.blockio.qcow2;
 
 import io.corio.blockio.BlockDriver;
 import io.corio.blockio.FileOption;
+import io.corio.blockio.ImageLock;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -73,8 +74,15 @@ public final class Qcow2 {
      */
     public static BlockDriver openReadWrite(Path path) throws IOException {
         Path real = path.toRealPath();
-        repairIfDirty(path);
-        ImageFile file = ImageFile.openReadWrite(path);
+        ImageLock lock = ImageLock.acquire(path); // before the repair: no one else writes it
+        ImageFile file;
+        try {
+            repairIfDirty(path);
+            file = ImageFile.openReadWrite(path, lock);
+        } catch (IOException | RuntimeException e) {
+            lock.close();
+            throw e;
+        }
         BlockDriver backing = null;
         try {
             Qcow2Header h = Qcow2Header.parse(path.toString(), file::readNow, file.length());

@@ -224,6 +224,32 @@ class Qcow2WriteTest {
     }
 
     @Test
+    void aWritableImageIsLockedAgainstOtherWriters() throws Exception {
+        Qemu.require();
+        Qemu q = new Qemu(dir);
+        Path p = q.create("locked.qcow2", "compat=1.1", 1 << 20);
+        try (BlockDriver d = Qcow2.openReadWrite(p)) {
+            java.io.IOException e = assertThrows(java.io.IOException.class,
+                    () -> Qcow2.openReadWrite(p).close());
+            assertTrue(e.getMessage().contains("locked"), e.getMessage());
+            Qemu.Run io = q.runAny("qemu-io", "-f", "qcow2", "-c", "write 0 4k", p.toString());
+            assertTrue(io.exit() != 0 && io.output().contains("Failed to get \"write\" lock"),
+                    io.output());
+            Qemu.Run check = q.runAny("qemu-img", "check", p.toString());
+            assertTrue(check.exit() != 0 && check.output().contains("lock"), check.output());
+            Qemu.Run shared = q.runAny("qemu-img", "check", "-U", p.toString());
+            assertEquals(0, shared.exit(), shared.output()); // -U: qemu's force-share still reads
+        }
+        try (BlockDriver again = Qcow2.openReadWrite(p)) { // released at close
+            assertFalse(again.readOnly());
+        }
+        q.check(p, false);
+        Qemu.Run reader = q.runAny("qemu-io", "-r", "-f", "qcow2", "-c", "read 0 4k",
+                p.toString());
+        assertEquals(0, reader.exit(), reader.output());
+    }
+
+    @Test
     void aReadOnlyImageRefusesWritesWithEperm() throws Exception {
         Qemu.require();
         Qemu q = new Qemu(dir);
