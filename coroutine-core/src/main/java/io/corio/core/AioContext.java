@@ -14,6 +14,7 @@ import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
 import org.slf4j.Logger;
@@ -63,6 +64,21 @@ public final class AioContext implements Executor, AutoCloseable {
      * submitter that raced with that (added, then saw `terminated`) removes its task again;
      * whichever of the submitter's remove and the loop's poll wins decides whether it ran or
      * was refused, so no task is silently lost.
+     *
+     * Lending the turn. While the loop is parked with nothing queued, its turn is FREE
+     * (`turn`): a coroutine coming back from a blocking call on its own carrier may take it
+     * (FREE -> LENT, borrowTurn) and run on at once instead of queueing itself for the loop
+     * and waiting for the loop to enter it: two thread hand-offs fewer per blocking call.
+     * The borrower gives the turn back (LENT -> FREE, returnTurn) at its next yield,
+     * blocking call or end, after queueing its wake-up list and any failure for the loop.
+     * The loop takes the turn back (FREE -> BUSY) whenever it wakes; if it is LENT it sets
+     * `loopWaiting` and parks until the borrower returns it. Dekker again: the loop writes
+     * `loopWaiting` then reads `turn`, the borrower writes `turn` then reads `loopWaiting`.
+     * A borrower also wakes the loop when it queued work or armed a timer (`timersChanged`),
+     * since the loop may be parked until a later deadline. The turn's volatile hand-over is
+     * the happens-before edge for the turn-holder-only state, as the batons are elsewhere.
+     * A borrow is refused while work is queued or the loop waits, so borrowers cannot
+     * starve the loop.
      */
 
     private static final Logger log = LoggerFactory.getLogger(AioContext.class);
@@ -81,6 +97,11 @@ public final class AioContext implements Executor, AutoCloseable {
 
     private volatile boolean terminated;
     private volatile boolean parked; // the poller is (about to be) parked
+    private static final int BUSY = 0, FREE = 1, LENT = 2;
+    private final AtomicInteger turn = new AtomicInteger(BUSY); // see "Lending the turn"
+    private volatile boolean loopWaiting; // the poller waits for a lent turn to come back
+    private boolean timersChanged; // turn holder only: a timer was armed since the loop last looked
+    private long borrows; // turn holder only: turns lent so far (tests and diagnostics)
     private volatile Thread pollThread; // thread inside poll(), else null
     ArrayDeque<Runnable> drain; // turn holder only: the wake-up list being drained (Coroutine.enterChecked)
     private Coroutine liveHead; // turn holder only: coroutines between first enter and end
@@ -254,6 +275,7 @@ public final class AioContext implements Executor, AutoCloseable {
             timers.removeIf(x -> !x.isPending()); // cancelled timers are dropped lazily
         }
         timers.add(t);
+        timersChanged = true;
     }
 
     /**
@@ -464,13 +486,61 @@ public final class AioContext implements Executor, AutoCloseable {
                     return;
                 }
             }
-            if (delay < 0) {
-                LockSupport.park(this);
-            } else {
-                LockSupport.parkNanos(this, delay);
+            timersChanged = false;
+            turn.set(FREE); // lendable from here until we take it back
+            try {
+                if (delay < 0) {
+                    LockSupport.park(this);
+                } else {
+                    LockSupport.parkNanos(this, delay);
+                }
+            } finally {
+                takeTurnBack();
             }
         } finally {
             parked = false;
+        }
+    }
+
+    /** The poller, on waking: takes the turn back, waiting for a borrower to return it. */
+    private void takeTurnBack() {
+        if (turn.compareAndSet(FREE, BUSY)) {
+            return;
+        }
+        loopWaiting = true;
+        while (!turn.compareAndSet(FREE, BUSY)) {
+            LockSupport.park(this);
+        }
+        loopWaiting = false;
+    }
+
+    /**
+     * Takes the turn if the loop is parked with nothing to do; the caller then holds it, as
+     * if the loop had entered it, until {@link #returnTurn()}.
+     */
+    boolean borrowTurn() {
+        if (turn.get() == FREE && !loopWaiting && incoming.isEmpty() && turn.compareAndSet(FREE, LENT)) {
+            borrows++;
+            return true;
+        }
+        return false;
+    }
+
+    /** How many times the turn was lent; turn holder only (tests and diagnostics). */
+    long borrows() {
+        return borrows;
+    }
+
+    /** Gives a borrowed turn back, waking the loop if work or a timer came in meanwhile. */
+    void returnTurn() {
+        assert turn.get() == LENT : this + " turn returned but not lent";
+        boolean wake = timersChanged || !incoming.isEmpty();
+        turn.set(FREE);
+        if (wake || loopWaiting) {
+            Thread p = pollThread;
+            if (p != null) {
+                LockSupport.unpark(p);
+            }
         }
     }
 

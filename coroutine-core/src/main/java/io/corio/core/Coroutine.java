@@ -53,6 +53,7 @@ public final class Coroutine {
      *   SUSPENDED --enter / loop wake--->  RUNNING
      *   RUNNING   --yield--------------->  SUSPENDED
      *   RUNNING   --blocking------------>  BLOCKING --call done--> SCHEDULED --loop--> RUNNING
+     *                                        BLOCKING --call done, loop idle (borrow)--> RUNNING
      *   RUNNING   --return or throw----->  DONE
      *
      * `woken` is QEMU's co->scheduled: set by wake() with a CAS (a second wake before the
@@ -285,7 +286,7 @@ public final class Coroutine {
         }
     }
 
-    private RuntimeException propagate(Throwable f) {
+    RuntimeException propagate(Throwable f) {
         if (f instanceof RuntimeException r) {
             return r;
         }
@@ -416,6 +417,45 @@ public final class Coroutine {
     void resumeFromBlocking() {
         assert state == State.SCHEDULED : this + " resumed from blocking in " + state;
         enterChecked();
+    }
+
+    /**
+     * Called on this coroutine's own carrier when its blocking call is done: if the loop is
+     * idle, takes its turn ({@link AioContext#borrowTurn()}) and returns true, and the
+     * coroutine runs on at once; else returns false and the caller queues it with
+     * {@link #blockingDone()}.
+     */
+    boolean resumeBorrowing() {
+        if (!context.borrowTurn()) {
+            return false;
+        }
+        boolean ok = STATE.compareAndSet(this, State.BLOCKING, State.RUNNING);
+        assert ok : this + " borrowed the turn in " + state;
+        return true;
+    }
+
+    /**
+     * Called on this coroutine's carrier when it yields, blocks or ends holding a borrowed
+     * turn (nobody entered it, so nobody waits to get control back): does what the enterer
+     * would have done after it (unregisters it if done, queues its wake-ups and its
+     * failure for the loop), then gives the turn back.
+     */
+    void returnBorrowedTurn() {
+        AioContext ctx = context;
+        for (Runnable w; (w = wakeups.pollFirst()) != null; ) {
+            ctx.submit(w);
+        }
+        if (state == State.DONE) {
+            ctx.unregister(this);
+            Throwable f = failure;
+            failure = null;
+            if (f != null) {
+                ctx.submit(() -> {
+                    throw propagate(f); // reported by the loop, as for a coroutine it entered
+                });
+            }
+        }
+        ctx.returnTurn();
     }
 
     /** Called by the thread that finished a blocking call. */

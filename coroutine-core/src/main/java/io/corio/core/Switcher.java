@@ -21,8 +21,9 @@ sealed interface Switcher permits VirtualSwitcher, ContinuationSwitcher {
 
     /**
      * Called by {@code co} (state already BLOCKING): gives the turn back, runs {@code call}
-     * outside the context, calls {@link Coroutine#blockingDone()}, and returns the result
-     * once the context has re-entered {@code co}.
+     * outside the context, then either takes the idle loop's turn
+     * ({@link Coroutine#resumeBorrowing()}) or calls {@link Coroutine#blockingDone()} and
+     * waits for the context to re-enter {@code co}; returns the result with the turn held.
      */
     <T, X extends Exception> T blocking(Coroutine co, CoroutineFunction<T, X> call) throws X;
 

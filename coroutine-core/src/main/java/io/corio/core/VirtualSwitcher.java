@@ -21,8 +21,12 @@ final class VirtualSwitcher implements Switcher {
      * enter:    caller sets co.callerBaton, signals co's worker, awaits its own baton.
      * yield:    worker signals co.callerBaton, awaits its own baton.
      * blocking: as yield, but in place (VIRTUAL) the worker runs the call first and then
-     *           asks the loop to re-enter it; pinned, the call hops to a default-scheduler
-     *           virtual thread so it can never stall the context's only carrier.
+     *           takes the loop's turn itself if the loop is idle (AioContext.borrowTurn),
+     *           else asks the loop to re-enter it; pinned, the call hops to a
+     *           default-scheduler virtual thread so it can never stall the context's only
+     *           carrier.
+     * borrowed: a coroutine that took the turn itself has no callerBaton; its next yield,
+     *           blocking call or end gives the turn back to the loop (handBack).
      */
 
     private static final int MAX_IDLE = 256;
@@ -82,7 +86,7 @@ final class VirtualSwitcher implements Switcher {
                 if (keep) {
                     idle.push(this);
                 }
-                back.signal();
+                handBack(co, back);
                 if (!keep) {
                     return;
                 }
@@ -113,12 +117,21 @@ final class VirtualSwitcher implements Switcher {
         me.await();
     }
 
+    /** Gives the turn back: to whoever entered {@code co}, or to the loop if it was borrowed. */
+    private static void handBack(Coroutine co, Baton back) {
+        if (back != null) {
+            back.signal();
+        } else {
+            co.returnBorrowedTurn();
+        }
+    }
+
     @Override
     public void suspend(Coroutine co) {
         Worker w = (Worker) co.carrier;
         Baton back = co.callerBaton;
         co.callerBaton = null;
-        back.signal();
+        handBack(co, back);
         w.baton.await();
     }
 
@@ -127,7 +140,7 @@ final class VirtualSwitcher implements Switcher {
         Worker w = (Worker) co.carrier;
         Baton back = co.callerBaton;
         co.callerBaton = null;
-        back.signal();
+        handBack(co, back);
         if (!blockingInPlace) {
             Switchers.hop(co, call);
             w.baton.await();
@@ -142,8 +155,10 @@ final class VirtualSwitcher implements Switcher {
             failure = t;
         }
         Coroutine.CURRENT.set(co);
-        co.blockingDone();
-        w.baton.await();
+        if (!co.resumeBorrowing()) {
+            co.blockingDone();
+            w.baton.await();
+        }
         if (failure != null) {
             throw Coroutine.<X>sneakyThrow(failure);
         }

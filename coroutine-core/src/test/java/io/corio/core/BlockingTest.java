@@ -18,6 +18,8 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
@@ -144,5 +146,76 @@ class BlockingTest {
             ctx.call(() -> null); // queued behind the coroutine's last turn
             assertSame(Coroutine.State.DONE, co.state());
         }
+    }
+
+    // ---------------------------------------------------------------- lending the idle turn
+
+    @Test
+    @Timeout(value = 60, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
+    void aCoroutineBackFromBlockingTakesTheIdleLoopsTurnAndStaysExclusive() throws Exception {
+        int coroutines = 4, calls = 100;
+        try (AioContext ctx = AioContext.start("lend", Backend.VIRTUAL)) {
+            int[] plain = new int[1]; // touched only with the turn held
+            CountDownLatch done = new CountDownLatch(coroutines);
+            for (int c = 0; c < coroutines; c++) {
+                ctx.spawn("lender-" + c, () -> {
+                    for (int i = 0; i < calls; i++) {
+                        Coroutine.blocking(() -> {
+                            Thread.sleep(0, 100_000); // the loop parks meanwhile
+                            return null;
+                        });
+                        assertTrue(ctx.inContext());
+                        int v = plain[0];
+                        Thread.onSpinWait();
+                        plain[0] = v + 1;
+                        ctx.execute(() -> plain[0]++); // the loop's own work interleaves
+                    }
+                    done.countDown();
+                });
+            }
+            assertTrue(done.await(30, TimeUnit.SECONDS));
+            assertEquals(2 * coroutines * calls, ctx.call(() -> plain[0]), "no increment lost between holders");
+            assertTrue(ctx.call(ctx::borrows) > 0, "some coroutine came back on a borrowed turn");
+        }
+    }
+
+    @Test
+    @Timeout(value = 30, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
+    void aBorrowersFailureIsThrownOutOfPollAfterTheWakesItLeft() throws Exception {
+        AioContext ctx = AioContext.create("lend-polled", Backend.VIRTUAL);
+        Thread poller = Thread.currentThread();
+        CountDownLatch go = new CountDownLatch(1);
+        List<String> seen = new ArrayList<>();
+        Coroutine waiter = ctx.spawn("waiter", () -> {
+            Coroutine.yield();
+            seen.add("woken");
+        });
+        ctx.spawn("borrower", () -> {
+            Coroutine.blocking(() -> {
+                go.await();
+                return null;
+            });
+            seen.add("borrowed " + (ctx.borrows() == 1));
+            waiter.wake(); // left on the borrower's wake-up list
+            throw new IllegalStateException("boom"); // ends the borrower while it holds the turn
+        });
+        ctx.poll(false); // both start; the borrower blocks
+        Thread releaser = Thread.ofVirtual().start(() -> {
+            // open the call only once the poller is parked in poll(true): its turn is free then
+            while (poller.getState() != Thread.State.WAITING) {
+                Thread.onSpinWait();
+            }
+            go.countDown();
+        });
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> {
+            while (true) {
+                ctx.poll(true);
+            }
+        });
+        assertEquals("boom", e.getMessage());
+        releaser.join();
+        assertEquals(List.of("borrowed true", "woken"), seen);
+        assertEquals(0, ctx.liveCount(), "the borrower was unregistered when it ended");
+        ctx.close();
     }
 }
