@@ -14,7 +14,7 @@ import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
 import org.slf4j.Logger;
@@ -79,6 +79,22 @@ public final class AioContext implements Executor, AutoCloseable {
      * the happens-before edge for the turn-holder-only state, as the batons are elsewhere.
      * A borrow is refused while work is queued or the loop waits, so borrowers cannot
      * starve the loop.
+     *
+     * Keeping the turn through a call. A coroutine the loop (of a context that owns its
+     * thread) entered straight from a wake
+     * task (`loopEntry`: the loop has nothing to do after it but turn again) that starts a
+     * blocking call while nothing is queued, no timer is pending and it woke nobody, keeps
+     * the turn (BUSY -> a Kept naming it and its enterer's baton) instead of waking the loop to find nothing to do:
+     * the loop stays parked on its baton inside enter(). If the call ends first, the
+     * coroutine takes the turn back (its Kept -> BUSY) and runs on as if it never left, with
+     * no hand-off at all. If work arrives first, its submitter reclaims the turn for the
+     * loop (Kept -> BUSY, reclaimFromCall) and signals the loop's baton, exactly as the
+     * coroutine would have at the start of its call; the call then ends as usual. Dekker:
+     * a submitter adds to `incoming` then reads `turn`, the coroutine sets itself then
+     * re-reads `incoming`. close() reclaims too. Each kept call has its own Kept: a
+     * coroutine whose call was reclaimed must not take back the turn that a later call
+     * holds. The reclaimer signals the baton recorded in the Kept and never touches the
+     * coroutine, which may already be running on (its callerBaton is cleared by endCall).
      */
 
     private static final Logger log = LoggerFactory.getLogger(AioContext.class);
@@ -97,11 +113,16 @@ public final class AioContext implements Executor, AutoCloseable {
 
     private volatile boolean terminated;
     private volatile boolean parked; // the poller is (about to be) parked
-    private static final int BUSY = 0, FREE = 1, LENT = 2;
-    private final AtomicInteger turn = new AtomicInteger(BUSY); // see "Lending the turn"
+    private static final Object BUSY = "busy", FREE = "free", LENT = "lent"; // or a Kept: a call holds it
+
+    /** The turn kept by a coroutine's blocking call, with the baton of whoever entered it. */
+    private record Kept(Coroutine co, Baton back) {}
+    private final AtomicReference<Object> turn = new AtomicReference<>(BUSY); // see "Lending the turn"
     private volatile boolean loopWaiting; // the poller waits for a lent turn to come back
     private boolean timersChanged; // turn holder only: a timer was armed since the loop last looked
     private long borrows; // turn holder only: turns lent so far (tests and diagnostics)
+    private long keptCalls; // turn holder only: blocking calls that kept the turn to the end
+    boolean loopEntry; // turn holder only: the loop is running a wake task (LoopEntry) right now
     private volatile Thread pollThread; // thread inside poll(), else null
     ArrayDeque<Runnable> drain; // turn holder only: the wake-up list being drained (Coroutine.enterChecked)
     private Coroutine liveHead; // turn holder only: coroutines between first enter and end
@@ -204,6 +225,9 @@ public final class AioContext implements Executor, AutoCloseable {
     /** Returns whether the task was queued; refuses or logs when the loop has ended. */
     private boolean enqueue(Runnable task, boolean refuse) {
         incoming.add(task);
+        if (turn.get() instanceof Kept) {
+            reclaimFromCall();
+        }
         if (terminated && incoming.remove(task)) {
             if (refuse) {
                 throw new IllegalStateException(this + " is closed");
@@ -230,8 +254,11 @@ public final class AioContext implements Executor, AutoCloseable {
     }
 
     void submitResume(Coroutine co) {
-        enqueue(co::resumeFromBlocking, false);
+        enqueue((LoopEntry) co::resumeFromBlocking, false);
     }
+
+    /** Queued work that only enters a coroutine; nothing runs after it in its task (see loopEntry). */
+    interface LoopEntry extends Runnable {}
 
     void reportLateWake(Coroutine co) {
         log.warn("{}: {} was woken but finished before the wake was delivered", this, co);
@@ -441,7 +468,12 @@ public final class AioContext implements Executor, AutoCloseable {
         while (n < TASK_BATCH && (r = incoming.poll()) != null) {
             progress = true;
             n++;
-            runTask(r);
+            loopEntry = r instanceof LoopEntry;
+            try {
+                runTask(r);
+            } finally {
+                loopEntry = false;
+            }
         }
         if (!timers.isEmpty()) {
             long now = System.nanoTime();
@@ -531,6 +563,59 @@ public final class AioContext implements Executor, AutoCloseable {
         return borrows;
     }
 
+    /**
+     * Called by {@code co} as its blocking call starts, with the turn held and the loop
+     * waiting for it inside enter(): keeps the turn through the call when the loop has
+     * nothing else to do. False: the caller hands the turn back as usual. True: the turn is
+     * the coroutine's (or was already reclaimed by a submitter, which then signalled the
+     * loop); {@link #endCall} tells which after the call.
+     */
+    boolean keepTurnInCall(Coroutine co) {
+        if (loopThread == null || !incoming.isEmpty() || closed.get() || !co.wakeups.isEmpty() || timerPending()) {
+            return false; // an embedder's poll() returns to its caller, whose code may be what the call waits for
+        }
+        Kept k = new Kept(co, co.callerBaton);
+        co.kept = k;
+        turn.set(k);
+        if ((!incoming.isEmpty() || closed.get()) && turn.compareAndSet(k, BUSY)) {
+            co.kept = null;
+            return false; // work came in between: hand back as usual
+        }
+        return true;
+    }
+
+    /** After a call that kept the turn: true if the turn is still the coroutine's (now BUSY again). */
+    boolean endCall(Coroutine co) {
+        Kept k = (Kept) co.kept;
+        co.kept = null;
+        if (turn.compareAndSet(k, BUSY)) { // this very call's, not just any call's: no ABA
+            keptCalls++;
+            return true;
+        }
+        co.callerBaton = null; // a submitter reclaimed the turn and signalled that baton
+        return false;
+    }
+
+    /** Blocking calls that kept the turn from start to end; turn holder only (tests and diagnostics). */
+    long keptCalls() {
+        return keptCalls;
+    }
+
+    /** A submitter or close(): takes the turn from a coroutine's call and gives it to whoever entered it. */
+    private void reclaimFromCall() {
+        if (turn.get() instanceof Kept k && turn.compareAndSet(k, BUSY)) {
+            k.back().signal(); // the coroutine's own fields are its to clear (endCall)
+        }
+    }
+
+    private boolean timerPending() {
+        AioTimer t;
+        while ((t = timers.peek()) != null && !t.isPending()) {
+            timers.poll();
+        }
+        return t != null;
+    }
+
     /** Gives a borrowed turn back, waking the loop if work or a timer came in meanwhile. */
     void returnTurn() {
         assert turn.get() == LENT : this + " turn returned but not lent";
@@ -591,6 +676,7 @@ public final class AioContext implements Executor, AutoCloseable {
             awaitEnd();
             return;
         }
+        reclaimFromCall();
         Thread p = pollThread;
         if (p != null) {
             LockSupport.unpark(p);

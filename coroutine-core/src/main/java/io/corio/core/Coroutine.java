@@ -126,7 +126,9 @@ public final class Coroutine {
     Object blockingJob; // CONTINUATION: the job a yield asks the switcher to run
     Object blockingResult;
     Throwable blockingFailure;
-    final Runnable wakeTask = this::runWake;
+    final AioContext.LoopEntry wakeTask = this::runWake;
+    boolean plainEntry; // turn holder only: entered by the loop from a wake task, may keep the turn in a call
+    Object kept; // own carrier only: the AioContext.Kept of the blocking call that keeps the turn
     private ArrayList<Object> held; // locks this coroutine holds, for misuse checks and dump()
     private volatile Object waitingFor; // the primitive it waits on, for dump(); null when not waiting
 
@@ -236,11 +238,14 @@ public final class Coroutine {
         AioContext ctx = context;
         ArrayDeque<Runnable> outer = ctx.drain; // non-null: called by a running drain loop
         ctx.drain = null; // coroutines entered from inside this one drain for themselves
+        plainEntry = ctx.loopEntry && outer == null; // the loop has nothing to do after this enter
+        ctx.loopEntry = false; // coroutines this one enters are not plain entries
         if (state == State.CREATED) {
             ctx.register(this);
         }
         STATE.setVolatile(this, State.RUNNING);
         ctx.switcher.enter(this);
+        plainEntry = false;
         Throwable f = null;
         if (state == State.DONE) {
             ctx.unregister(this);
@@ -458,6 +463,19 @@ public final class Coroutine {
         ctx.returnTurn();
     }
 
+    /**
+     * Called on this coroutine's carrier after a call that kept the turn
+     * ({@link AioContext#keepTurnInCall}): true if it still has it and runs on.
+     */
+    boolean resumeKept() {
+        if (!context.endCall(this)) {
+            return false;
+        }
+        boolean ok = STATE.compareAndSet(this, State.BLOCKING, State.RUNNING);
+        assert ok : this + " kept the turn in " + state;
+        return true;
+    }
+
     /** Called by the thread that finished a blocking call. */
     void blockingDone() {
         boolean ok = STATE.compareAndSet(this, State.BLOCKING, State.SCHEDULED);
@@ -558,7 +576,7 @@ public final class Coroutine {
         } else if (self == null && ctx.holdsTurn()) {
             runWakeWait(wait);
         } else {
-            ctx.submit(() -> runWakeWait(wait));
+            ctx.submit((AioContext.LoopEntry) () -> runWakeWait(wait));
         }
     }
 

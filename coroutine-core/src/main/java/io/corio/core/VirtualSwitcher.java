@@ -25,6 +25,9 @@ final class VirtualSwitcher implements Switcher {
      *           else asks the loop to re-enter it; pinned, the call hops to a
      *           default-scheduler virtual thread so it can never stall the context's only
      *           carrier.
+     *           A coroutine the loop entered from a wake task keeps the turn through the
+     *           call when the loop has nothing else to do (AioContext.keepTurnInCall): no
+     *           hand-off unless work arrives meanwhile and its submitter reclaims the turn.
      * borrowed: a coroutine that took the turn itself has no callerBaton; its next yield,
      *           blocking call or end gives the turn back to the loop (handBack).
      */
@@ -138,9 +141,12 @@ final class VirtualSwitcher implements Switcher {
     @Override
     public <T, X extends Exception> T blocking(Coroutine co, CoroutineFunction<T, X> call) throws X {
         Worker w = (Worker) co.carrier;
-        Baton back = co.callerBaton;
-        co.callerBaton = null;
-        handBack(co, back);
+        boolean kept = blockingInPlace && co.plainEntry && co.callerBaton != null && ctx.keepTurnInCall(co);
+        if (!kept) {
+            Baton back = co.callerBaton;
+            co.callerBaton = null;
+            handBack(co, back);
+        }
         if (!blockingInPlace) {
             Switchers.hop(co, call);
             w.baton.await();
@@ -155,7 +161,7 @@ final class VirtualSwitcher implements Switcher {
             failure = t;
         }
         Coroutine.CURRENT.set(co);
-        if (!co.resumeBorrowing()) {
+        if (!(kept && co.resumeKept()) && !co.resumeBorrowing()) {
             co.blockingDone();
             w.baton.await();
         }

@@ -12,6 +12,7 @@ import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
@@ -154,6 +155,12 @@ class BlockingTest {
     @Timeout(value = 60, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
     void aCoroutineBackFromBlockingTakesTheIdleLoopsTurnAndStaysExclusive() throws Exception {
         int coroutines = 4, calls = 100;
+        for (int round = 0; round < 5; round++) {
+            lendRound(coroutines, calls);
+        }
+    }
+
+    private static void lendRound(int coroutines, int calls) throws Exception {
         try (AioContext ctx = AioContext.start("lend", Backend.VIRTUAL)) {
             int[] plain = new int[1]; // touched only with the turn held
             CountDownLatch done = new CountDownLatch(coroutines);
@@ -217,5 +224,66 @@ class BlockingTest {
         assertEquals(List.of("borrowed true", "woken"), seen);
         assertEquals(0, ctx.liveCount(), "the borrower was unregistered when it ended");
         ctx.close();
+    }
+
+    // ---------------------------------------------------------------- keeping the turn through a call
+
+    @Test
+    @Timeout(value = 30, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
+    void aCallWithNothingElseToDoKeepsTheTurnAndWorkArrivingMeanwhileStillRuns() throws Exception {
+        try (AioContext ctx = AioContext.start("keep", Backend.VIRTUAL)) {
+            int calls = 100;
+            CountDownLatch quiet = new CountDownLatch(1);
+            CountDownLatch taskRan = new CountDownLatch(1);
+            CountDownLatch timerFired = new CountDownLatch(1);
+            CountDownLatch inCall = new CountDownLatch(2);
+            long[] kept = new long[2];
+            ctx.spawn("keeper", () -> {
+                for (int i = 0; i < calls; i++) {
+                    Coroutine.blocking(() -> null); // the loop has nothing else to do: no hand-off
+                }
+                kept[0] = ctx.keptCalls();
+                quiet.countDown();
+                // now calls that can only end if work from other threads gets the loop back
+                Coroutine.blocking(() -> {
+                    inCall.countDown();
+                    return taskRan.await(10, TimeUnit.SECONDS);
+                });
+                Coroutine.blocking(() -> {
+                    inCall.countDown();
+                    return timerFired.await(10, TimeUnit.SECONDS);
+                });
+                kept[1] = ctx.keptCalls();
+            });
+            assertTrue(quiet.await(10, TimeUnit.SECONDS));
+            while (inCall.getCount() == 2) {
+                Thread.onSpinWait();
+            }
+            ctx.execute(taskRan::countDown); // reclaims the turn from the first call
+            while (inCall.getCount() == 1) {
+                Thread.onSpinWait();
+            }
+            ctx.timer(Duration.ZERO, timerFired::countDown); // and from the second
+            assertTrue(timerFired.await(10, TimeUnit.SECONDS), "a timer armed during a kept call fired");
+            assertEquals(0, taskRan.getCount());
+            assertEquals(calls, ctx.call(() -> kept[0]), "every quiet call kept the turn");
+            assertEquals(calls, ctx.call(() -> kept[1]), "calls ended by reclaimed work did not count as kept");
+        }
+    }
+
+    @Test
+    @Timeout(value = 30, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
+    void closeDuringAKeptCallEndsTheLoop() throws Exception {
+        AioContext ctx = AioContext.start("keep-close", Backend.VIRTUAL);
+        CountDownLatch inCall = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        ctx.spawn("keeper", () -> Coroutine.blocking(() -> {
+            inCall.countDown();
+            return release.await(10, TimeUnit.SECONDS);
+        }));
+        assertTrue(inCall.await(10, TimeUnit.SECONDS));
+        ctx.close(); // waits for the loop to end: it must get its turn back from the call
+        assertTrue(ctx.awaitTermination(Duration.ZERO));
+        release.countDown();
     }
 }

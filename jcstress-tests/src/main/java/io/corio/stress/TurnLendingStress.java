@@ -38,7 +38,8 @@ public final class TurnLendingStress {
     }
 
     /**
-     * A coroutine started by the state's constructor that waits in a blocking call until an
+     * A coroutine started by the state's constructor (last, with {@link #start}, so the
+     * subclass's fields are set) that waits in a blocking call until an
      * actor opens {@link #go}: it comes back while the loop is usually parked, so it takes
      * the turn itself; then it runs {@link #after()}.
      */
@@ -46,7 +47,7 @@ public final class TurnLendingStress {
         final AioContext ctx = loop();
         final CountDownLatch go = new CountDownLatch(1);
 
-        Borrower(String name) {
+        final void start(String name) {
             ctx.spawn(name, () -> {
                 Coroutine.blocking(() -> {
                     awaitRelease();
@@ -69,9 +70,6 @@ public final class TurnLendingStress {
         final CountDownLatch done = new CountDownLatch(2);
         private int count; // plain on purpose: only the turn holder touches it
 
-        Counter(String name) {
-            super(name);
-        }
 
         final void section() {
             int c = count;
@@ -103,7 +101,7 @@ public final class TurnLendingStress {
     @State
     public static class BorrowerVsLoopTask extends Counter {
         public BorrowerVsLoopTask() {
-            super("borrower-vs-task");
+            start("borrower-vs-task");
         }
 
         @Actor
@@ -135,7 +133,7 @@ public final class TurnLendingStress {
         private final CountDownLatch go2 = new CountDownLatch(1);
 
         public TwoBorrowers() {
-            super("borrower-a");
+            start("borrower-a");
             ctx.spawn("borrower-b", () -> {
                 Coroutine.blocking(() -> {
                     go2.await();
@@ -179,7 +177,7 @@ public final class TurnLendingStress {
         private final CountDownLatch bStarted = new CountDownLatch(1);
 
         public BorrowerWakes() {
-            super("waker");
+            start("waker");
         }
 
         @Override
@@ -224,7 +222,7 @@ public final class TurnLendingStress {
         private final CountDownLatch slept = new CountDownLatch(1);
 
         public BorrowerArmsTimer() {
-            super("sleeper");
+            start("sleeper");
         }
 
         @Override
@@ -241,6 +239,63 @@ public final class TurnLendingStress {
         @Arbiter
         public void arbiter(I_Result r) {
             r.r1 = StressSupport.await(slept) ? 1 : TIMED_OUT;
+        }
+    }
+
+    @JCStressTest
+    @Description("Keeping the turn through a call: a coroutine the loop entered starts a blocking call while the"
+            + " loop has nothing else to do, so it keeps the turn and the loop stays parked; the call ends only"
+            + " once a task queued by a foreign thread has run, so that submitter must get the turn back for the"
+            + " loop. A second foreign task and the coroutine after its call also increment the plain counter."
+            + " Result: the counter once all three ran (3), or -1 if something never ran.")
+    @Outcome(id = "3", expect = ACCEPTABLE, desc = "the task got the turn back from the call; no overlap")
+    @Outcome(id = "-1", expect = FORBIDDEN, desc = "the submitted task never ran: the call kept the loop's turn")
+    @Outcome(expect = FORBIDDEN, desc = "lost increment or any other outcome")
+    @State
+    public static class KeptCallVsTasks extends Borrower {
+        private final CountDownLatch taskRan = new CountDownLatch(1);
+        private final CountDownLatch done = new CountDownLatch(3);
+        private int count; // plain: only the turn holder touches it
+
+        public KeptCallVsTasks() {
+            start("keeper");
+        }
+
+        private void section() {
+            int c = count;
+            for (int i = 0; i < 64; i++) {
+                Thread.onSpinWait();
+            }
+            count = c + 1;
+            done.countDown();
+        }
+
+        @Override
+        void awaitRelease() {
+            StressSupport.await(taskRan);
+        }
+
+        @Override
+        void after() {
+            section();
+        }
+
+        @Actor
+        public void unblocker() {
+            ctx.execute(() -> {
+                section();
+                taskRan.countDown();
+            });
+        }
+
+        @Actor
+        public void other() {
+            ctx.execute(this::section);
+        }
+
+        @Arbiter
+        public void arbiter(I_Result r) {
+            r.r1 = StressSupport.await(done) ? count : TIMED_OUT;
         }
     }
 }
