@@ -21,7 +21,8 @@ import java.nio.file.Path;
  * none. The locks live on a descriptor of their own and stay until {@link #close()} (or the
  * process ends); unlike a {@link java.nio.channels.FileLock} (a POSIX lock), closing some
  * other descriptor of the file in this process does not drop them. They are advisory: a
- * process that ignores them (QEMU with {@code locking=off}) is not kept out. Two opens in one process conflict as two
+ * process that ignores them (QEMU with {@code locking=off}, corio with
+ * {@link FileOption#NO_LOCK}) is not kept out. Two opens in one process conflict as two
  * processes do. {@link #close()} is idempotent.
  */
 public final class ImageLock implements AutoCloseable {
