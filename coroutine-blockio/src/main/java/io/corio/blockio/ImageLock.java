@@ -15,7 +15,8 @@ import java.nio.file.Path;
  * 100 + b for a permission it does not share, or 200 + b for one it uses, and gives up if
  * someone does. The permissions: 0 consistent read, 1 write, 2 write unchanged, 3 resize.
  * Facts from QEMU's {@code block/file-posix.c} (RAW_LOCK_PERM_BASE, RAW_LOCK_SHARED_BASE),
- * code our own.
+ * code our own. What each {@link Use} takes, and what qemu takes, is in {@code docs/nbd.md}
+ * ("Locking").
  *
  * <p>{@link #acquire} either returns holding every lock of its {@link Use}, or throws holding
  * none. The locks live on a descriptor of their own and stay until {@link #close()} (or the
