@@ -56,9 +56,9 @@ public final class ImageLock implements AutoCloseable {
         READ(PERM_CONSISTENT_READ, PERM_RESIZE),
         /**
          * Writes the file in place as a device of fixed length: uses consistent read and
-         * write; lets others read, not write or resize it (as a QEMU virtual disk, whose
-         * {@code share-rw} is off by default; qemu-nbd and qemu-io share write on a raw
-         * file).
+         * write; lets others read, but not write (as a QEMU virtual disk, whose
+         * {@code share-rw} is off by default; qemu-nbd and qemu-io share write on a raw file)
+         * nor resize it (as qemu-nbd, for the length it serves).
          */
         WRITE(PERM_CONSISTENT_READ | PERM_WRITE, PERM_WRITE | PERM_RESIZE),
         /**
