@@ -85,10 +85,15 @@ public interface BlockDriver extends AutoCloseable {
      * {@code lseek(SEEK_DATA/SEEK_HOLE)}, each run inside {@code Coroutine.blocking}. With
      * {@link FileOption#DIRECT} reads and writes must be aligned to the file system's block
      * size ({@code FileStore.getBlockSize()}), or they fail with {@link BlockError#EINVAL}.
-     * Needs Linux on x86_64 or aarch64.
+     * While open, the driver holds QEMU's image lock on the file ({@link ImageLock}): a
+     * read-write driver keeps other writers (qemu, another corio) out, a read-only one keeps
+     * the file from being resized; {@link FileOption#NO_LOCK} takes none. Needs Linux on
+     * x86_64 or aarch64.
      *
      * @throws IOException if the file cannot be opened as asked (missing, a directory, no
-     *     permission, {@code O_DIRECT} unsupported or a size it cannot serve)
+     *     permission, {@code O_DIRECT} unsupported or a size it cannot serve), or is locked:
+     *     for a read-write open, another process writes it or keeps others from writing
+     *     it; for a read-only one, another process resizes it
      * @throws UnsupportedOperationException on another platform
      */
     static BlockDriver file(Path path, FileOption... options) throws IOException {

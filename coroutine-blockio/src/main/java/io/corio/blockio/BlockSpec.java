@@ -49,6 +49,10 @@ public record BlockSpec(Device device, boolean readOnly, Duration minLatency,
                 --format raw|qcow2     how to read PATH (default: qcow2 if it starts with
                                        the qcow2 magic, else raw); a qcow2 image is written
                                        (clusters allocated) unless --readonly
+                --no-lock              take no image lock on a raw PATH (QEMU's
+                                       locking=off); by default, as QEMU does, a writable
+                                       one keeps other writers (qemu, another corio) out,
+                                       a read-only one keeps it from being resized
             options:
               --readonly               refuse writes, trims and zeroing with EPERM
               --latency TIME           delay every request (block status too) by TIME, e.g. 10ms
@@ -62,7 +66,8 @@ public record BlockSpec(Device device, boolean readOnly, Duration minLatency,
     private static final Set<String> VALUED =
             Set.of("--memory", "--file", "--create-size", "--latency", "--format");
     private static final Set<String> FLAGS = Set.of("--memory", "--file", "--create-size",
-            "--latency", "--direct", "--format", "--readonly", "--read-only", "--count");
+            "--latency", "--direct", "--format", "--no-lock", "--readonly", "--read-only",
+            "--count");
 
     /** What stores the bytes. */
     public sealed interface Device {}
@@ -77,17 +82,19 @@ public record BlockSpec(Device device, boolean readOnly, Duration minLatency,
      * @param createSize the size to create the file with if it does not exist, or -1
      * @param direct whether to open it with {@link FileOption#DIRECT}
      * @param format how to read it ({@code --format})
+     * @param locking whether to take QEMU's image lock on a raw file (false:
+     *     {@code --no-lock}, {@link FileOption#NO_LOCK})
      */
-    public record File(Path path, long createSize, boolean direct, Format format)
-            implements Device {
+    public record File(Path path, long createSize, boolean direct, Format format,
+            boolean locking) implements Device {
 
         public File {
             Objects.requireNonNull(format, "format");
         }
 
-        /** A file whose format is detected when it is opened. */
+        /** A locked file whose format is detected when it is opened. */
         public File(Path path, long createSize, boolean direct) {
-            this(path, createSize, direct, Format.DETECT);
+            this(path, createSize, direct, Format.DETECT, true);
         }
     }
 
@@ -118,7 +125,7 @@ public record BlockSpec(Device device, boolean readOnly, Duration minLatency,
         if (!p.rest().isEmpty()) {
             throw new IllegalArgumentException("unknown argument '" + p.rest().getFirst()
                     + "' (block device flags: --memory, --file, --create-size, --direct,"
-                    + " --format, --readonly, --latency, --count)");
+                    + " --format, --no-lock, --readonly, --latency, --count)");
         }
         return p.spec();
     }
@@ -141,6 +148,7 @@ public record BlockSpec(Device device, boolean readOnly, Duration minLatency,
         long createSize = -1;
         boolean direct = false;
         Format format = Format.DETECT;
+        boolean locking = true;
         boolean readOnly = false;
         Duration[] latency = null;
         boolean count = false;
@@ -178,6 +186,7 @@ public record BlockSpec(Device device, boolean readOnly, Duration minLatency,
                 case "--latency" -> latency = parseLatency(flag, value);
                 case "--direct" -> direct = true;
                 case "--format" -> format = parseFormat(flag, value);
+                case "--no-lock" -> locking = false;
                 case "--readonly" -> readOnly = true;
                 case "--count" -> count = true;
                 default -> throw new AssertionError(flag);
@@ -189,20 +198,22 @@ public record BlockSpec(Device device, boolean readOnly, Duration minLatency,
         if (memory == null && file == null) {
             throw new IllegalArgumentException("no device: give --memory SIZE or --file PATH");
         }
-        if (file == null && (createSize >= 0 || direct || format != Format.DETECT)) {
+        if (file == null && (createSize >= 0 || direct || format != Format.DETECT || !locking)) {
             throw new IllegalArgumentException((direct ? "--direct" : createSize >= 0
-                    ? "--create-size" : "--format") + " needs --file");
+                    ? "--create-size" : !locking ? "--no-lock" : "--format") + " needs --file");
         }
-        if (format == Format.QCOW2 && (createSize >= 0 || direct)) {
+        if (format == Format.QCOW2 && (createSize >= 0 || direct || !locking)) {
             throw new IllegalArgumentException("--format qcow2 and " + (direct ? "--direct"
-                    : "--create-size (it makes raw files; make a qcow2 image with qemu-img"
-                    + " create -f qcow2)") + " cannot go together");
+                    : createSize >= 0 ? "--create-size (it makes raw files; make a qcow2 image"
+                    + " with qemu-img create -f qcow2)" : "--no-lock (" + NO_LOCK_QCOW2 + ")")
+                    + " cannot go together");
         }
         if (memory != null && memory > MemoryDriver.MAX_LENGTH) {
             throw new IllegalArgumentException("--memory " + memory + ": more than the "
                     + Requests.size(MemoryDriver.MAX_LENGTH) + " a memory device can hold");
         }
-        Device device = memory != null ? new Memory(memory) : new File(file, createSize, direct, format);
+        Device device = memory != null ? new Memory(memory)
+                : new File(file, createSize, direct, format, locking);
         Duration min = latency == null ? Duration.ZERO : latency[0];
         Duration max = latency == null ? Duration.ZERO : latency[1];
         return new Parsed(new BlockSpec(device, readOnly, min, max, count), List.copyOf(rest));
@@ -257,12 +268,23 @@ public record BlockSpec(Device device, boolean readOnly, Duration minLatency,
         if (f.direct()) {
             options.add(FileOption.DIRECT);
         }
+        if (!f.locking()) {
+            options.add(FileOption.NO_LOCK);
+        }
         return BlockDriver.file(f.path(), options.toArray(FileOption[]::new));
     }
+
+    /** Why {@code --no-lock} is refused for a qcow2 image. */
+    private static final String NO_LOCK_QCOW2 = "corio always locks a qcow2 image it writes:"
+            + " a second writer would corrupt its metadata";
 
     private BlockDriver openQcow2(File f) throws IOException {
         if (f.direct()) {
             throw new IOException(f.path() + " is a qcow2 image: --direct is for raw files");
+        }
+        if (!f.locking()) {
+            throw new IOException(f.path() + " is a qcow2 image: --no-lock is for raw files ("
+                    + NO_LOCK_QCOW2 + ")");
         }
         return readOnly ? Qcow2.open(f.path()) : Qcow2.openReadWrite(f.path());
     }
@@ -272,6 +294,7 @@ public record BlockSpec(Device device, boolean readOnly, Duration minLatency,
         String s = switch (device) {
             case Memory m -> "memory " + Requests.size(m.size());
             case File f -> "file " + f.path() + (f.direct() ? " (O_DIRECT)" : "")
+                    + (f.locking() ? "" : " (unlocked)")
                     + (f.format() == Format.DETECT ? "" : " (" + f.format().name()
                             .toLowerCase(Locale.ROOT) + ")");
         };

@@ -45,6 +45,12 @@ import java.util.concurrent.atomic.AtomicBoolean;
  *       data is 0. A file system without hole reporting shows the whole file as data.
  * </ul>
  *
+ * <p>While open, the driver holds QEMU's lock on the file ({@link ImageLock}), unless
+ * {@link FileOption#NO_LOCK}: read-write, {@link ImageLock.Use#WRITE}, which keeps other
+ * writers out and is refused while another process writes the file or keeps others from
+ * writing it; read-only, {@link ImageLock.Use#READ}, which lets others write but not resize
+ * it. The device's length is fixed when it opens, so neither lets the file be resized.
+ *
  * <p>Errors map to {@link BlockError} as {@link FileErrors} says: {@code ENOSPC},
  * {@code EDQUOT}, {@code EFBIG} are {@code ENOSPC}; {@code EROFS} is {@code EPERM}; the
  * rest {@code EIO}.
@@ -61,7 +67,10 @@ final class FileDriver implements BlockDriver {
      * and leaves the data path to the JDK, whose file I/O on a virtual thread compensates the
      * carrier it blocks (an FFM call pins it). The FFM descriptor is reference counted (Fd),
      * since a request racing close() must not reach a reused descriptor number; the channel
-     * defends itself (ClosedChannelException).
+     * defends itself (ClosedChannelException). The image lock is a third descriptor,
+     * ImageLock's, opened through the same link, so it locks the file that is served; its
+     * OFD locks belong to its own open file description, so closing the other two (or the
+     * JDK closing the channel) does not drop them.
      */
 
     private static final int ZERO_BUFFER = 1 << 20;
@@ -76,11 +85,12 @@ final class FileDriver implements BlockDriver {
     private final boolean readOnly;
     private final int align; // 1, or the O_DIRECT alignment
     private final WorkerPool io; // O_DIRECT only, else null: system calls run in place
+    private final ImageLock lock; // null with NO_LOCK
     private final AtomicBoolean closed = new AtomicBoolean(); // CAS only: close releases once
     private volatile ByteBuffer zeros; // made on first need; a duplicate per use
 
     private FileDriver(String name, FileSpace space, FileChannel channel, long length,
-            boolean readOnly, int align) {
+            boolean readOnly, int align, ImageLock lock) {
         this.name = name;
         this.space = space;
         this.channel = channel;
@@ -89,6 +99,7 @@ final class FileDriver implements BlockDriver {
         this.align = align;
         this.io = align > 1
                 ? WorkerPool.create("direct " + name, 0, DIRECT_THREADS, Duration.ofSeconds(10)) : null;
+        this.lock = lock;
     }
 
     static FileDriver open(Path path, Set<FileOption> options) throws IOException {
@@ -102,6 +113,7 @@ final class FileDriver implements BlockDriver {
             throw FileErrors.ofOpen(path, e.errno);
         }
         Fd fd = new Fd(raw);
+        ImageLock lock = null;
         try {
             List<OpenOption> how = new ArrayList<>(List.of(StandardOpenOption.READ));
             if (!ro) {
@@ -113,6 +125,10 @@ final class FileDriver implements BlockDriver {
             Path proc = Path.of("/proc/self/fd/" + raw);
             if (Files.isDirectory(proc)) {
                 throw new FileSystemException(path.toString(), null, "is a directory");
+            }
+            if (!options.contains(FileOption.NO_LOCK)) {
+                lock = ImageLock.acquire(path.toString(), proc,
+                        ro ? ImageLock.Use.READ : ImageLock.Use.WRITE);
             }
             FileChannel ch;
             try {
@@ -128,8 +144,11 @@ final class FileDriver implements BlockDriver {
                 throw new IOException(path + ": size " + size + " is not a multiple of the "
                         + align + "-byte O_DIRECT alignment");
             }
-            return new FileDriver(path.toString(), new FileSpace(fd), ch, size, ro, align);
+            return new FileDriver(path.toString(), new FileSpace(fd), ch, size, ro, align, lock);
         } catch (IOException | RuntimeException e) {
+            if (lock != null) {
+                lock.close();
+            }
             fd.release();
             throw e;
         }
@@ -284,12 +303,16 @@ final class FileDriver implements BlockDriver {
         if (io != null) {
             io.shutdown(false); // its threads end once idle; nothing is queued after close
         }
+        if (lock != null) {
+            lock.close(); // after the descriptors it guards
+        }
     }
 
     @Override
     public String toString() {
         return "file " + name + (readOnly ? " (read-only)" : "")
-                + (align > 1 ? " (O_DIRECT)" : "") + (closed.get() ? " (closed)" : "");
+                + (align > 1 ? " (O_DIRECT)" : "") + (lock == null ? " (unlocked)" : "")
+                + (closed.get() ? " (closed)" : "");
     }
 
     // ---- in the blocking call -----------------------------------------------------------

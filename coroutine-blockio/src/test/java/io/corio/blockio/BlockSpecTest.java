@@ -100,6 +100,7 @@ class BlockSpecTest {
                 refusal("--memory", "1M", "--file", "f"));
         assertEquals("--direct needs --file", refusal("--memory", "1M", "--direct"));
         assertEquals("--create-size needs --file", refusal("--memory", "1M", "--create-size", "1M"));
+        assertEquals("--no-lock needs --file", refusal("--memory", "1M", "--no-lock"));
         assertEquals("--latency given twice",
                 refusal("--memory", "1M", "--latency", "1ms", "--latency", "2ms"));
         assertTrue(refusal("--memory", "1M", "--port", "10809").startsWith(
@@ -118,7 +119,7 @@ class BlockSpecTest {
     @Test
     void theUsageNamesEveryFlag() {
         for (String flag : List.of("--memory SIZE", "--file PATH", "--create-size SIZE",
-                "--direct", "--readonly", "--latency TIME", "--latency MIN-MAX", "--count")) {
+                "--direct", "--no-lock", "--readonly", "--latency TIME", "--latency MIN-MAX", "--count")) {
             assertTrue(BlockSpec.USAGE.contains(flag), flag);
         }
     }
@@ -138,6 +139,22 @@ class BlockSpecTest {
         try (BlockDriver d = parse("--memory", "1M", "--readonly").open()) {
             assertTrue(d.readOnly());
             assertFalse(d instanceof CountingFilter);
+        }
+    }
+
+    @Test
+    void noLockOpensARawFileBesideAWriter() throws Exception {
+        Path img = tmp.resolve("shared.img");
+        BlockDriver.createFile(img, 1 << 20);
+        BlockSpec unlocked = parse("--file", img.toString(), "--no-lock");
+        assertEquals(new BlockSpec.File(img, -1, false, BlockSpec.Format.DETECT, false),
+                unlocked.device());
+        assertEquals("file " + img + " (unlocked)", unlocked.toString());
+        BlockSpec locked = parse("--file", img.toString());
+        try (BlockDriver writer = locked.open(); BlockDriver second = unlocked.open()) {
+            assertFalse(second.readOnly());
+            IOException e = assertThrows(IOException.class, () -> locked.open().close());
+            assertTrue(e.getMessage().contains("locked"), e.getMessage());
         }
     }
 

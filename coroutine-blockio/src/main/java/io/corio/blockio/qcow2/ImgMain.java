@@ -266,7 +266,8 @@ public final class ImgMain {
                 default -> throw new UsageException("-r " + r + ": expected leaks or all");
             };
             Qcow2Check.Repaired repaired;
-            try (ImageLock lock = ImageLock.acquire(file)) { // no one writes it meanwhile
+            // no one writes it meanwhile
+            try (ImageLock lock = ImageLock.acquire(file, ImageLock.Use.WRITE_AND_RESIZE)) {
                 repaired = Qcow2Check.repair(file, mode);
             }
             print(err, repaired.pass().messages());

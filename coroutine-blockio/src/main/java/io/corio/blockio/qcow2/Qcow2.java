@@ -74,7 +74,8 @@ public final class Qcow2 {
      */
     public static BlockDriver openReadWrite(Path path) throws IOException {
         Path real = path.toRealPath();
-        ImageLock lock = ImageLock.acquire(path); // before the repair: no one else writes it
+        // before the repair: no one else writes it
+        ImageLock lock = ImageLock.acquire(path, ImageLock.Use.WRITE_AND_RESIZE);
         ImageFile file;
         try {
             repairIfDirty(path);

@@ -18,8 +18,9 @@ import org.slf4j.LoggerFactory;
 /**
  * A qcow2 image read through its mapping: read-only ({@link Qcow2#open}), where every
  * modification is refused with {@link BlockError#EPERM} and flushes do nothing, or writable
- * ({@link Qcow2#openReadWrite}), where writes, discards, write-zeroes and flushes go through
- * {@link Qcow2Writes}; FUA is a flush after the request ({@link #canFua()} is false).
+ * ({@link Qcow2#openReadWrite}), where writes and flushes go through {@link Qcow2Writes},
+ * discards and write-zeroes through {@link Qcow2Zeroes}; FUA is a flush after the request
+ * ({@link #canFua()} is false).
  *
  * <ul>
  *   <li>read: each run of the mapping ({@link ClusterMap#lookup}) in turn: data clusters from
@@ -46,6 +47,7 @@ final class Qcow2Driver implements BlockDriver {
     private final ClusterMap map;
     private final BlockDriver backing; // null: unallocated clusters read as zero
     private final Qcow2Writes writes; // null: read-only
+    private final Qcow2Zeroes zeroes; // null: read-only
     private final long length;
     private final AtomicBoolean closed = new AtomicBoolean(); // CAS only: close releases once
 
@@ -62,6 +64,7 @@ final class Qcow2Driver implements BlockDriver {
         this.length = map.header().size();
         this.writes = refcounts == null ? null : new Qcow2Writes(file.toString(), map,
                 refcounts, this::readMapped, backing != null);
+        this.zeroes = writes == null ? null : new Qcow2Zeroes(writes, map, backing != null);
     }
 
     ClusterMap map() {
@@ -243,7 +246,7 @@ final class Qcow2Driver implements BlockDriver {
             throw refuse("discard", offset, length);
         }
         begin("discard", offset, length);
-        writes.discard(offset, length);
+        zeroes.discard(offset, length);
     }
 
     @Override
@@ -257,7 +260,7 @@ final class Qcow2Driver implements BlockDriver {
             throw new BlockException(BlockError.ENOTSUP, "writeZeroes with FAST_ZERO on "
                     + this + ": partial clusters are written, which is not fast");
         }
-        writes.writeZeroes(offset, length, (flags & MAY_TRIM) != 0, (flags & FUA) != 0);
+        zeroes.writeZeroes(offset, length, (flags & MAY_TRIM) != 0, (flags & FUA) != 0);
     }
 
     /**

@@ -16,9 +16,11 @@ import java.util.TreeMap;
 
 /**
  * The write path of a writable qcow2 image ({@link Qcow2#openReadWrite}): writes with cluster
- * allocation and copy-on-write, zero clusters for discard and write-zeroes, and flush with
- * the metadata written back in qcow2's order. Used by {@link Qcow2Driver}; its methods are
- * coroutine functions, safe for coroutines of any number of contexts.
+ * allocation (the new clusters' contents built by {@link CopyOnWrite}), zero clusters for
+ * discard and write-zeroes ({@link #zeroClusters}, which {@link Qcow2Zeroes} calls for the
+ * whole clusters of a range), and flush with the metadata written back in qcow2's order.
+ * Used by {@link Qcow2Driver}; its methods are coroutine functions, safe for coroutines of
+ * any number of contexts.
  *
  * <p>Guarantees (see {@code docs/qcow2.md}): a write into a cluster whose L2 entry has COPIED
  * goes in place; any other write gets new clusters, written whole in one go (the untouched
@@ -47,7 +49,7 @@ final class Qcow2Writes {
      * An allocating write has three steps: under meta, wait until no allocation in flight
      * overlaps its guest clusters, take the entries, allocate host clusters and register the
      * guest range in `inflight`; without meta, build the new clusters (head COW + data + tail
-     * COW) and write them in one pwrite; under meta, point the L2 entries to them (the L2
+     * COW) and write them in one pwrite (CopyOnWrite); under meta, point the L2 entries to them (the L2
      * table allocated, or copied if shared, first), queue the old clusters for release,
      * unregister and wake the waiters (QEMU's dependent requests). A later writer to the
      * same cluster finds it allocated with COPIED and writes in place.
@@ -60,9 +62,6 @@ final class Qcow2Writes {
 
     /** The most bytes one allocating step writes (at least one cluster). */
     static final int MAX_ALLOCATION_BYTES = 1 << 20;
-
-    private static final ByteBuffer ZEROS = ByteBuffer.allocate(MAX_ALLOCATION_BYTES)
-            .asReadOnlyBuffer();
 
     /** What a run of whole clusters becomes in {@link #zeroClusters}. */
     enum ZeroMode { DISCARD, ZERO_TRIM, ZERO_KEEP }
@@ -78,10 +77,9 @@ final class Qcow2Writes {
     private final ImageFile file;
     private final L2Cache cache;
     private final Refcounts refcounts;
-    private final Reader reader;
+    private final CopyOnWrite cow;
     private final boolean hasBacking;
     private final int version;
-    private final long size;
     private final int clusterBits;
     private final long clusterSize;
     private final int l2Bits;
@@ -100,10 +98,9 @@ final class Qcow2Writes {
         this.file = map.file();
         this.cache = map.cache();
         this.refcounts = refcounts;
-        this.reader = reader;
+        this.cow = new CopyOnWrite(map, reader, hasBacking);
         this.hasBacking = hasBacking;
         this.version = map.header().version();
-        this.size = map.header().size();
         this.clusterBits = map.clusterBits();
         this.clusterSize = map.clusterSize();
         this.l2Bits = map.l2Bits();
@@ -195,30 +192,10 @@ final class Qcow2Writes {
             meta.unlock();
         }
         int n = old.length;
-        long start = g0 << clusterBits;
-        long allocEnd = (g0 + n) << clusterBits;
-        long dataEnd = Math.min(end, allocEnd);
+        long dataEnd = Math.min(end, (g0 + n) << clusterBits);
         boolean linked = false;
         try {
-            if (host >= file.length() && (pos == start || readsZero(old[0]))
-                    && (dataEnd == allocEnd || readsZero(old[n - 1]))) {
-                // new clusters past the end of the file, whose untouched parts are to read
-                // as zeros: they do, as holes, so only the data is written (a 4 KiB write
-                // into a fresh 64 KiB cluster writes 4 KiB, not 64)
-                file.write(host + (pos - start), data.slice(data.position(), (int) (dataEnd - pos)),
-                        "data");
-            } else {
-                ByteBuffer buf = ByteBuffer.allocate((int) (allocEnd - start));
-                if (pos > start) {
-                    copyOld(start, old[0], buf.slice(0, (int) (pos - start)));
-                }
-                buf.put((int) (pos - start), data, data.position(), (int) (dataEnd - pos));
-                if (dataEnd < allocEnd) {
-                    copyOld(dataEnd, old[n - 1], buf.slice((int) (dataEnd - start),
-                            (int) (allocEnd - dataEnd)));
-                }
-                file.write(host, buf, "data");
-            }
+            cow.write(host, g0, old, pos, data.slice(data.position(), (int) (dataEnd - pos)));
             meta.lock();
             try {
                 long[] table = tableForUpdate(g0);
@@ -271,70 +248,7 @@ final class Qcow2Writes {
         }
     }
 
-    /** Reads what the guest range at {@code guest} held under the old entry {@code entry}. */
-    private void copyOld(long guest, long entry, ByteBuffer dst) throws BlockException {
-        reader.read(map.decode(guest, entry, dst.remaining()), guest, dst);
-    }
-
-    // ---- discard and write zeroes ---------------------------------------------------------
-
-    /** Discards the whole clusters of the range; partial clusters are left as they are. */
-    void discard(long offset, long length) throws BlockException {
-        if (version == 2 && hasBacking) {
-            return; // no zero clusters, and unmapping would show the backing file: a hint only
-        }
-        long from = roundUp(offset);
-        long to = wholeEnd(offset + length);
-        if (from < to) {
-            zeroClusters(from >>> clusterBits, to >>> clusterBits, ZeroMode.DISCARD);
-        }
-    }
-
-    /** Makes the range read as zero; {@code trim}: clusters may be released. */
-    void writeZeroes(long offset, long length, boolean trim, boolean fua)
-            throws BlockException {
-        long end = offset + length;
-        if (version == 2 && hasBacking) {
-            writeZeroBytes(offset, length);
-        } else {
-            long from = roundUp(offset);
-            long to = wholeEnd(end);
-            if (from >= to) {
-                writeZeroBytes(offset, length);
-            } else {
-                if (offset < from) {
-                    writeZeroBytes(offset, from - offset);
-                }
-                if (to < end) {
-                    writeZeroBytes(to, end - to);
-                }
-                zeroClusters(from >>> clusterBits, to >>> clusterBits,
-                        trim ? ZeroMode.ZERO_TRIM : ZeroMode.ZERO_KEEP);
-            }
-        }
-        if (fua) {
-            flush();
-        }
-    }
-
-    private void writeZeroBytes(long offset, long length) throws BlockException {
-        long pos = offset;
-        long end = offset + length;
-        while (pos < end) {
-            int n = (int) Math.min(end - pos, MAX_ALLOCATION_BYTES);
-            write(pos, ZEROS.duplicate().limit(n), false);
-            pos += n;
-        }
-    }
-
-    private long roundUp(long offset) {
-        return (offset + clusterSize - 1) & -clusterSize;
-    }
-
-    /** The end of the whole clusters before {@code end}; the device's end counts as whole. */
-    private long wholeEnd(long end) {
-        return end == size ? roundUp(end) : end & -clusterSize;
-    }
+    // ---- zero clusters --------------------------------------------------------------------
 
     /** Sets the entries of guest clusters [g, gEnd) as {@code mode} says, table by table. */
     void zeroClusters(long g, long gEnd, ZeroMode mode) throws BlockException {
@@ -411,17 +325,6 @@ final class Qcow2Writes {
     private static boolean isOwnZeroCluster(long e) {
         return (e & COMPRESSED_FLAG) == 0 && (e & ZERO_FLAG) != 0 && (e & OFFSET_MASK) != 0
                 && (e & COPIED_FLAG) != 0;
-    }
-
-    /** Whether a guest cluster with entry {@code e} reads as zeros without the image file. */
-    private boolean readsZero(long e) {
-        if ((e & COMPRESSED_FLAG) != 0) {
-            return false;
-        }
-        if (version >= 3 && (e & ZERO_FLAG) != 0) {
-            return true;
-        }
-        return (e & OFFSET_MASK) == 0 && !hasBacking;
     }
 
     private static boolean needsNewCluster(long e) {

@@ -67,6 +67,17 @@ class Qcow2BlockSpecTest {
     }
 
     @Test
+    void noLockIsForRawFilesOnly() throws Exception {
+        Path p = image();
+        IOException e = assertThrows(IOException.class, () -> parse("--file", p.toString(),
+                "--readonly", "--no-lock").open().close());
+        assertTrue(e.getMessage().contains("--no-lock is for raw files"), e.getMessage());
+        try (BlockDriver d = parse("--file", p.toString(), "--format=raw", "--no-lock").open()) {
+            assertTrue(d.toString().contains("unlocked"), d.toString()); // its bytes, as raw
+        }
+    }
+
+    @Test
     void formatRawServesTheImageFileItself() throws Exception {
         Path p = image();
         try (BlockDriver d = parse("--file", p.toString(), "--format=raw").open()) {
@@ -84,6 +95,7 @@ class Qcow2BlockSpecTest {
         assertTrue(e.getMessage().contains("not a qcow2 image"), e.getMessage());
         for (List<String> args : List.of(List.of("--format", "vmdk"),
                 List.of("--format", "qcow2", "--direct"),
+                List.of("--format", "qcow2", "--no-lock"),
                 List.of("--format", "qcow2", "--create-size", "1M"))) {
             List<String> all = new java.util.ArrayList<>(List.of("--file", "x"));
             all.addAll(args);

@@ -247,6 +247,15 @@ class Qcow2WriteTest {
         Qemu.Run reader = q.runAny("qemu-io", "-r", "-f", "qcow2", "-c", "read 0 4k",
                 p.toString());
         assertEquals(0, reader.exit(), reader.output());
+        try (Qemu.Held qemuWriter = q.holdIo(p, "-f", "qcow2")) { // the other way round
+            java.io.IOException e = assertThrows(java.io.IOException.class,
+                    () -> Qcow2.openReadWrite(p).close());
+            assertTrue(e.getMessage().contains("locked"), e.getMessage());
+        }
+        try (Qemu.Held qemuReader = q.holdIo(p, "-r", "-f", "qcow2")) { // shares no write
+            assertThrows(java.io.IOException.class, () -> Qcow2.openReadWrite(p).close());
+        }
+        Qcow2.openReadWrite(p).close(); // qemu gone, its locks too
     }
 
     @Test

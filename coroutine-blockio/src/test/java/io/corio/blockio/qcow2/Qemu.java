@@ -19,16 +19,19 @@ import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
-/** qemu-img and qemu-io (Debian package qemu-utils) for the qcow2 tests, run in one directory. */
-final class Qemu {
+/**
+ * qemu-img, qemu-io and qemu-nbd (Debian package qemu-utils) for the qcow2 tests, and for the
+ * raw file driver's lock tests (hence public), run in one directory.
+ */
+public final class Qemu {
     final Path dir;
 
-    Qemu(Path dir) {
+    public Qemu(Path dir) {
         this.dir = dir;
     }
 
     /** Skips the test unless qemu-img and qemu-io are installed, naming the package. */
-    static void require() {
+    public static void require() {
         for (String tool : List.of("qemu-img", "qemu-io")) {
             assumeTrue(installed(tool), tool + " not found: install the Debian package"
                     + " qemu-utils (apt-get install qemu-utils)");
@@ -56,10 +59,10 @@ final class Qemu {
     }
 
     /** What a command printed (stdout and stderr) and its exit status. */
-    record Run(int exit, String output) {}
+    public record Run(int exit, String output) {}
 
     /** Runs {@code command} in the directory, whatever its exit status. */
-    Run runAny(String... command) throws IOException, InterruptedException {
+    public Run runAny(String... command) throws IOException, InterruptedException {
         ProcessBuilder pb = new ProcessBuilder(command).directory(dir.toFile())
                 .redirectErrorStream(true);
         Process p = pb.start();
@@ -70,6 +73,98 @@ final class Qemu {
             throw new AssertionError(String.join(" ", command) + " did not finish");
         }
         return new Run(p.exitValue(), out);
+    }
+
+    /**
+     * A qemu process that holds an image open, and so its image locks, until closed: to test
+     * what corio does with an image qemu uses.
+     */
+    public static final class Held implements AutoCloseable {
+        private final Process process;
+        private final StringBuilder output = new StringBuilder(); // guarded by itself
+
+        private Held(Process process) {
+            this.process = process;
+            Thread.ofVirtual().start(() -> { // drains the output, so qemu never blocks on it
+                try (var in = process.getInputStream()) {
+                    byte[] buf = new byte[4096];
+                    for (int n; (n = in.read(buf)) >= 0; ) {
+                        synchronized (output) {
+                            output.append(new String(buf, 0, n, StandardCharsets.UTF_8));
+                        }
+                    }
+                } catch (IOException ignored) {
+                    // the process is gone
+                }
+            });
+        }
+
+        /** What it printed so far. */
+        public String output() {
+            synchronized (output) {
+                return output.toString();
+            }
+        }
+
+        /** Waits until {@code ready} holds, failing the test if the process ends first. */
+        private Held await(java.util.function.BooleanSupplier ready, String what)
+                throws InterruptedException {
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+            while (!ready.getAsBoolean()) {
+                if (!process.isAlive() || System.nanoTime() > deadline) {
+                    close();
+                    throw new AssertionError(what + " did not open the image:\n" + output());
+                }
+                Thread.sleep(20);
+            }
+            return this;
+        }
+
+        /** Ends the process (SIGTERM, which qemu-io and qemu-nbd exit on) and waits for it. */
+        @Override
+        public void close() throws InterruptedException {
+            process.destroy();
+            if (!process.waitFor(10, TimeUnit.SECONDS)) {
+                process.destroyForcibly().waitFor();
+            }
+        }
+    }
+
+    /**
+     * {@code qemu-io OPTIONS IMAGE} waiting for commands: holds the image open as qemu-io
+     * does (writable unless {@code -r}) once its prompt shows, until closed.
+     */
+    public Held holdIo(Path image, String... options) throws IOException, InterruptedException {
+        List<String> cmd = new ArrayList<>(List.of("qemu-io"));
+        cmd.addAll(List.of(options));
+        cmd.add(image.toString());
+        Held h = new Held(new ProcessBuilder(cmd).directory(dir.toFile())
+                .redirectErrorStream(true).start());
+        return h.await(() -> h.output().contains("qemu-io> "), String.join(" ", cmd));
+    }
+
+    /**
+     * {@code qemu-nbd OPTIONS -k SOCKET --pid-file PID IMAGE}: serves the image on a Unix
+     * socket in the directory (writable unless {@code -r}), holding it open until closed.
+     * Ready once the pid file is written, which qemu-nbd does after opening the image (its
+     * socket exists before).
+     */
+    public Held holdNbd(Path image, String... options) throws IOException, InterruptedException {
+        String name = "qemu-nbd-" + System.nanoTime();
+        Path pid = dir.resolve(name + ".pid");
+        List<String> cmd = new ArrayList<>(List.of("qemu-nbd"));
+        cmd.addAll(List.of(options));
+        cmd.addAll(List.of("-k", dir.resolve(name + ".sock").toString(), "--pid-file",
+                pid.toString(), image.toString()));
+        Held h = new Held(new ProcessBuilder(cmd).directory(dir.toFile())
+                .redirectErrorStream(true).start());
+        return h.await(() -> {
+            try {
+                return Files.exists(pid) && Files.size(pid) > 0;
+            } catch (IOException e) {
+                return false;
+            }
+        }, String.join(" ", cmd));
     }
 
     /**
