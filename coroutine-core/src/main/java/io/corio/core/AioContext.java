@@ -74,8 +74,11 @@ public final class AioContext implements Executor, AutoCloseable {
      * The loop takes the turn back (FREE -> BUSY) whenever it wakes; if it is LENT it sets
      * `loopWaiting` and parks until the borrower returns it. Dekker again: the loop writes
      * `loopWaiting` then reads `turn`, the borrower writes `turn` then reads `loopWaiting`.
-     * A borrower also wakes the loop when it queued work or armed a timer (`timersChanged`),
-     * since the loop may be parked until a later deadline. The turn's volatile hand-over is
+     * A submitter that sees the turn LENT does not wake the loop (it could only wait for
+     * the turn); the borrower wakes it when it gives the turn back and finds work queued or
+     * a timer armed (`timersChanged`: the loop may be parked until a later deadline).
+     * Dekker: the submitter adds then reads `turn`, the borrower sets FREE then reads
+     * `incoming`. The turn's volatile hand-over is
      * the happens-before edge for the turn-holder-only state, as the batons are elsewhere.
      * A borrow is refused while work is queued or the loop waits, so borrowers cannot
      * starve the loop.
@@ -235,7 +238,7 @@ public final class AioContext implements Executor, AutoCloseable {
             log.warn("{}: work dropped because the context has ended", this);
             return false;
         }
-        if (parked) {
+        if (parked && turn.get() != LENT) { // a borrower wakes the loop itself when it gives the turn back
             Thread p = pollThread;
             if (p != null) {
                 LockSupport.unpark(p);
@@ -619,9 +622,9 @@ public final class AioContext implements Executor, AutoCloseable {
     /** Gives a borrowed turn back, waking the loop if work or a timer came in meanwhile. */
     void returnTurn() {
         assert turn.get() == LENT : this + " turn returned but not lent";
-        boolean wake = timersChanged || !incoming.isEmpty();
+        boolean wake = timersChanged;
         turn.set(FREE);
-        if (wake || loopWaiting) {
+        if (wake || loopWaiting || !incoming.isEmpty()) { // incoming after FREE: see enqueue
             Thread p = pollThread;
             if (p != null) {
                 LockSupport.unpark(p);
