@@ -512,6 +512,12 @@ public final class Coroutine {
      * thread and back. The call must not touch context-confined state, and it runs outside
      * any coroutine ({@link #inCoroutine()} is false there).
      *
+     * <p>On {@code virtual}, when the loop has nothing else to run (nothing queued, no timer
+     * pending, nobody woken by this coroutine) the coroutine keeps the context's turn through
+     * the call and simply goes on after it, with no thread hand-off; anything submitted to
+     * the context meanwhile takes the turn back for the loop at once. A call that ends
+     * while the loop is parked takes the loop's turn directly, without queueing.
+     *
      * <p>A call that waits in native code (an FFM or JNI call into a slow system call) holds
      * its virtual thread's carrier for the whole wait, and the JDK adds no carrier for it: a
      * few of those stall every virtual thread. Run such calls with
