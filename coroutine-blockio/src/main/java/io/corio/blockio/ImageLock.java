@@ -7,7 +7,7 @@ import java.nio.file.Path;
 /**
  * The lock a process holds on a disk image while it uses it, in QEMU's own protocol, so that
  * corio and qemu (qemu-nbd, qemu-io, qemu-img, a VM) keep each other from writing the same
- * image at once, or resizing one the other serves.
+ * image at once, resizing one the other serves, or writing a qcow2 image the other reads.
  *
  * <p>QEMU takes open file description locks ({@code F_OFD_SETLK}) on single bytes of the
  * image file: byte 100 + b, shared, for each permission b it uses, and byte 200 + b, shared,
