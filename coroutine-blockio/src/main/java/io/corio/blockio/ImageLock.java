@@ -7,7 +7,7 @@ import java.nio.file.Path;
 /**
  * The lock a process holds on a disk image while it uses it, in QEMU's own protocol, so that
  * corio and qemu (qemu-nbd, qemu-io, qemu-img, a VM) keep each other from writing the same
- * image at once, or resizing one the other serves.
+ * image at once, resizing one the other serves, or writing a qcow2 image the other reads.
  *
  * <p>QEMU takes open file description locks ({@code F_OFD_SETLK}) on single bytes of the
  * image file: byte 100 + b, shared, for each permission b it uses, and byte 200 + b, shared,
@@ -67,7 +67,16 @@ public final class ImageLock implements AutoCloseable {
          * qcow2 image).
          */
         WRITE_AND_RESIZE(PERM_CONSISTENT_READ | PERM_WRITE | PERM_RESIZE,
-                PERM_WRITE | PERM_RESIZE);
+                PERM_WRITE | PERM_RESIZE),
+        /**
+         * Reads an image whose metadata says where its data is, as a qcow2 image read-only or
+         * as a backing file: uses consistent read; lets others read, not write or resize it,
+         * since a writer would move clusters and tables under the reader's cached metadata
+         * (as QEMU on a qcow2 image it opens read-only: qemu-io -r, qemu-nbd -r, qemu-img
+         * check, a qcow2 backing file). Conflicts with every writer, {@link #WRITE} and
+         * {@link #WRITE_AND_RESIZE} of this process included; not with {@link #READ}.
+         */
+        READ_IMAGE(PERM_CONSISTENT_READ, PERM_WRITE | PERM_RESIZE);
 
         final int used; // permission bits
         final int unshared; // permission bits
@@ -75,6 +84,11 @@ public final class ImageLock implements AutoCloseable {
         Use(int used, int unshared) {
             this.used = used;
             this.unshared = unshared;
+        }
+
+        /** Whether the holder changes the file: then its lock descriptor is opened to write. */
+        boolean modifies() {
+            return (used & (PERM_WRITE | PERM_RESIZE)) != 0;
         }
     }
 
@@ -107,7 +121,7 @@ public final class ImageLock implements AutoCloseable {
         Linux.checkSupported();
         int fd;
         try {
-            fd = Linux.open(file.toString(), use == Use.READ ? Linux.O_RDONLY : Linux.O_RDWR);
+            fd = Linux.open(file.toString(), use.modifies() ? Linux.O_RDWR : Linux.O_RDONLY);
         } catch (ErrnoException e) {
             throw new IOException(name + ": cannot open the image to lock it: "
                     + e.getMessage(), e);
@@ -148,7 +162,7 @@ public final class ImageLock implements AutoCloseable {
     private static IOException locked(String name, Use use, String what, Exception cause) {
         return new IOException(name + ": the image is locked: another process (qemu, qemu-nbd,"
                 + " another corio) " + what + ", so it cannot be opened "
-                + (use == Use.READ ? "for reading" : "for writing; two writers would corrupt it"),
+                + (use.modifies() ? "for writing; two writers would corrupt it" : "for reading"),
                 cause);
     }
 

@@ -24,42 +24,55 @@ final class ImageFile implements AutoCloseable {
 
     private final Path path;
     private final FileChannel channel;
-    private final ImageLock lock; // null when read-only
+    private final boolean writable;
+    private final ImageLock lock; // released at close; null for a peek under the caller's lock
     private final AtomicLong length; // grows with writes past the end; CAS only
 
-    private ImageFile(Path path, FileChannel channel, long length, ImageLock lock) {
+    private ImageFile(Path path, FileChannel channel, long length, boolean writable,
+            ImageLock lock) {
         this.path = path;
         this.channel = channel;
         this.length = new AtomicLong(length);
+        this.writable = writable;
         this.lock = lock;
     }
 
-    static ImageFile openReadOnly(Path path) throws IOException {
-        FileChannel ch = FileChannel.open(path, StandardOpenOption.READ);
-        try {
-            return new ImageFile(path, ch, ch.size(), null);
-        } catch (RuntimeException e) {
-            ch.close();
-            throw e;
-        }
+    /**
+     * Opens the image for reading; {@code lock} (the caller's {@link ImageLock} on it, or
+     * null for a look at an image the caller holds locked some other way) is released when
+     * this closes, and if this fails.
+     */
+    static ImageFile openReadOnly(Path path, ImageLock lock) throws IOException {
+        return open(path, false, lock, StandardOpenOption.READ);
     }
 
     /**
      * Opens the image for writing; {@code lock} (the caller's {@link ImageLock} on it) is
-     * released when this closes.
+     * released when this closes, and if this fails.
      */
     static ImageFile openReadWrite(Path path, ImageLock lock) throws IOException {
-        FileChannel ch = FileChannel.open(path, StandardOpenOption.READ, StandardOpenOption.WRITE);
+        return open(path, true, lock, StandardOpenOption.READ, StandardOpenOption.WRITE);
+    }
+
+    private static ImageFile open(Path path, boolean writable, ImageLock lock,
+            StandardOpenOption... how) throws IOException {
+        FileChannel ch = null;
         try {
-            return new ImageFile(path, ch, ch.size(), lock);
+            ch = FileChannel.open(path, how);
+            return new ImageFile(path, ch, ch.size(), writable, lock);
         } catch (IOException | RuntimeException e) {
-            ch.close();
+            if (ch != null) {
+                ch.close();
+            }
+            if (lock != null) {
+                lock.close();
+            }
             throw e;
         }
     }
 
     boolean writable() {
-        return lock != null;
+        return writable;
     }
 
     Path path() {

@@ -46,10 +46,14 @@ public final class Qcow2 {
      * backing chain: each backing file (named in the image, relative to the image's directory
      * unless absolute) opened read-only as the backing format extension says ({@code qcow2}
      * or {@code raw}), or as its first bytes say when the image does not say. Its methods are
-     * coroutine functions, as {@link BlockDriver}'s.
+     * coroutine functions, as {@link BlockDriver}'s. Until closed it holds QEMU's lock on the
+     * image and on each qcow2 file of its chain, {@link ImageLock.Use#READ_IMAGE}, as QEMU
+     * does when it reads a qcow2 image: nobody may write or resize them meanwhile; a raw
+     * backing file is locked as {@link BlockDriver#file} locks a read-only file.
      *
      * @throws IOException naming the image and the reason if it, or a file of its chain,
-     *     cannot be opened or is not an image corio reads
+     *     cannot be opened or is not an image corio reads, or is locked: another process
+     *     (or a writable open in this one) writes it or keeps others from reading it
      */
     public static BlockDriver open(Path path) throws IOException {
         return open(path, 0, new HashSet<>());
@@ -76,14 +80,13 @@ public final class Qcow2 {
         Path real = path.toRealPath();
         // before the repair: no one else writes it
         ImageLock lock = ImageLock.acquire(path, ImageLock.Use.WRITE_AND_RESIZE);
-        ImageFile file;
         try {
             repairIfDirty(path);
-            file = ImageFile.openReadWrite(path, lock);
         } catch (IOException | RuntimeException e) {
             lock.close();
             throw e;
         }
+        ImageFile file = ImageFile.openReadWrite(path, lock); // which now owns the lock
         BlockDriver backing = null;
         try {
             Qcow2Header h = Qcow2Header.parse(path.toString(), file::readNow, file.length());
@@ -135,7 +138,7 @@ public final class Qcow2 {
      */
     private static void repairIfDirty(Path path) throws IOException {
         Qcow2Header h;
-        try (ImageFile peek = ImageFile.openReadOnly(path)) {
+        try (ImageFile peek = ImageFile.openReadOnly(path, null)) { // under our lock
             h = Qcow2Header.parse(path.toString(), peek::readNow, peek.length());
         }
         if (h.corrupt()) {
@@ -152,7 +155,7 @@ public final class Qcow2 {
             log.debug("{}: {}", path, m);
         }
         Qcow2Check.Report result = repaired.result();
-        try (ImageFile peek = ImageFile.openReadOnly(path)) {
+        try (ImageFile peek = ImageFile.openReadOnly(path, null)) { // under our lock
             h = Qcow2Header.parse(path.toString(), peek::readNow, peek.length());
         }
         if (h.dirty() || !result.clean()) {
@@ -177,7 +180,9 @@ public final class Qcow2 {
         if (depth >= MAX_CHAIN) {
             throw new IOException(path + ": the backing chain is deeper than " + MAX_CHAIN);
         }
-        ImageFile file = ImageFile.openReadOnly(path);
+        // held while open: nobody may write it under our cached metadata
+        ImageLock lock = ImageLock.acquire(path, ImageLock.Use.READ_IMAGE);
+        ImageFile file = ImageFile.openReadOnly(path, lock); // which now owns the lock
         BlockDriver backing = null;
         try {
             Qcow2Header h = Qcow2Header.parse(path.toString(), file::readNow, file.length());

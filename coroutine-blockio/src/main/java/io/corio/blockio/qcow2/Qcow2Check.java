@@ -16,13 +16,15 @@ import java.util.Locale;
  * blocks), compares with the refcounts the image stores (any width, 1 to 64 bits), and
  * checks the COPIED flags: see {@link ReferenceWalk} for the rules.
  *
- * <p>{@link #check} only reads. {@link #repair} writes and syncs: refcounts are rewritten in
- * their blocks in place, or, when the refcount structure itself is broken (a referenced
- * cluster stored as 0, a bad refcount block), a new table and blocks are written past the end
- * of the file and the header switched to them in one write once they are on disk; then the
- * COPIED flags are set from the repaired refcounts, the dirty and corrupt bits cleared if
- * nothing is left, and the image checked again. The image must not be open elsewhere (no
- * lock is taken). Meant for the command line and for a writer that opens a dirty image.
+ * <p>{@link #check} only reads, and takes no image lock: it reads an image that a server
+ * writes, as {@code qemu-img check -U} does (and may then report what a half-done write left).
+ * {@link #repair} writes and syncs: refcounts are rewritten in their blocks in place, or, when
+ * the refcount structure itself is broken (a referenced cluster stored as 0, a bad refcount
+ * block), a new table and blocks are written past the end of the file and the header switched
+ * to them in one write once they are on disk; then the COPIED flags are set from the repaired
+ * refcounts, the dirty and corrupt bits cleared if nothing is left, and the image checked
+ * again. The image must not be open elsewhere (the caller holds the image lock). Meant for the
+ * command line and for a writer that opens a dirty image.
  */
 public final class Qcow2Check {
     private Qcow2Check() {}
