@@ -3,6 +3,8 @@ package io.corio.blockio;
 import io.corio.blockio.Linux.ErrnoException;
 import java.io.IOException;
 import java.nio.file.Path;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The lock a process holds on a disk image while it uses it, in QEMU's own protocol, so that
@@ -92,6 +94,8 @@ public final class ImageLock implements AutoCloseable {
         }
     }
 
+    private static final Logger log = LoggerFactory.getLogger(ImageLock.class);
+
     private final String name; // for messages
     private final Use use;
     private int fd; // guarded by this; -1 once closed
@@ -151,6 +155,13 @@ public final class ImageLock implements AutoCloseable {
             Linux.close(fd);
             if (e.errno == Linux.EAGAIN || e.errno == Linux.EACCES) { // a foreign exclusive lock
                 throw locked(name, use, "holds a lock on it", e);
+            }
+            if (e.errno == Linux.EINVAL || e.errno == Linux.EOPNOTSUPP || e.errno == Linux.ENOLCK
+                    || e.errno == Linux.ENOSYS) {
+                // the file system has no OFD locks: go on unlocked, as QEMU's locking=auto does
+                log.warn("{}: the file system does not support OFD locks ({}); opened without the image lock",
+                        name, e.getMessage());
+                return new ImageLock(name, use, -1);
             }
             throw new IOException(name + ": cannot lock the image: " + e.getMessage(), e);
         } catch (IOException | RuntimeException e) {

@@ -70,6 +70,7 @@ final class Linux {
     static final int EROFS = 30;
     static final int ENOSYS = 38;
     static final int EOPNOTSUPP = 95;
+    static final int ENOLCK = 37;
     static final int EDQUOT = 122;
 
     /** A failed call and its errno. */
