@@ -183,18 +183,19 @@ final class Transmission {
     // loc-end
 
     /**
-     * A buffer of {@code size} bytes from {@code pool}, or from the heap when direct memory is
-     * exhausted ({@code -XX:MaxDirectMemorySize}, by default the heap's maximum): the request
-     * is then served through the JDK's copies instead of failing, and the pool ignores the
-     * buffer when it comes back. Warns once per JVM.
+     * A buffer of {@code size} bytes from {@code pool}, or from the heap when native memory is
+     * exhausted (the pool's buffers are native memory outside {@code -XX:MaxDirectMemorySize};
+     * the connections' budgets bound them): the request is then served through the JDK's copies
+     * instead of failing, and the pool ignores the buffer when it comes back. Warns once per
+     * JVM.
      */
     static ByteBuffer payloadBuffer(BufferPool pool, int size) {
         try {
             return pool.take(size);
         } catch (OutOfMemoryError e) {
             if (!heapFallbackWarned.getAndSet(true)) {
-                log.warn("direct buffer memory exhausted ({}); payloads go through the heap now"
-                        + " (raise -XX:MaxDirectMemorySize or lower --budget)", e.getMessage());
+                log.warn("native memory for payload buffers exhausted ({}); payloads go through"
+                        + " the heap now (lower --budget)", e.getMessage());
             }
             return ByteBuffer.allocate(size);
         }

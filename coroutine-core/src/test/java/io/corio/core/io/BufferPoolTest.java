@@ -67,13 +67,93 @@ class BufferPoolTest {
         ByteBuffer c = small.take(65536);
         small.give(a);
         small.give(b);
-        small.give(c); // over the limit: dropped
+        small.give(c); // over the limit: freed at once
         assertEquals(2 * 65536, small.pooledBytes());
+        assertEquals(2, small.liveBuffers());
+        assertThrows(IllegalStateException.class, () -> c.get(0), "its memory is gone");
         ByteBuffer x = small.take(65536);
         ByteBuffer y = small.take(65536);
         ByteBuffer z = small.take(65536);
         assertSame(b, x); // last in, first out
         assertSame(a, y);
         assertNotSame(c, z);
+    }
+
+    /** A clock the test moves. */
+    private static final class Clock {
+        long now = 1_000_000_000L;
+
+        void pass(long nanos) {
+            now += nanos;
+        }
+    }
+
+    @Test
+    void buffersNoTakeNeededForAWholeIntervalAreFreedColdestFirst() {
+        Clock clock = new Clock();
+        BufferPool p = new BufferPool(1 << 20, () -> clock.now);
+        ByteBuffer a = p.take(65536);
+        ByteBuffer b = p.take(65536);
+        ByteBuffer c = p.take(65536);
+        p.give(a);
+        p.give(b);
+        p.give(c); // the stack, warmest first: c b a
+        clock.pass(BufferPool.TRIM_INTERVAL_NANOS);
+        p.give(p.take(4096)); // a trim: it starts the first interval, frees nothing
+        assertEquals(4, p.liveBuffers());
+        assertSame(c, p.take(65536));
+        assertSame(b, p.take(65536)); // at most 1 of the 3 waited through this interval: a
+        p.give(b);
+        p.give(c);
+        clock.pass(BufferPool.TRIM_INTERVAL_NANOS);
+        p.give(p.take(4096)); // frees a; the 4 KiB one was just taken, so it stays
+        assertEquals(3, p.liveBuffers());
+        assertEquals(2 * 65536 + 4096, p.pooledBytes());
+        assertThrows(IllegalStateException.class, () -> a.get(0), "a's memory is gone");
+        assertSame(c, p.take(65536));
+        assertSame(b, p.take(65536));
+        assertNotSame(a, p.take(65536));
+    }
+
+    @Test
+    void aTrimWaitsForItsInterval() {
+        Clock clock = new Clock();
+        BufferPool p = new BufferPool(1 << 20, () -> clock.now);
+        p.give(p.take(65536));
+        for (int i = 0; i < 10; i++) {
+            clock.pass(BufferPool.TRIM_INTERVAL_NANOS / 4);
+            p.give(p.take(4096));
+        }
+        assertEquals(1, p.liveBuffers(), "the 64 KiB one, idle for 2.5 intervals, is freed");
+        BufferPool busy = new BufferPool(1 << 20, () -> clock.now);
+        for (int i = 0; i < 10; i++) {
+            clock.pass(BufferPool.TRIM_INTERVAL_NANOS / 4);
+            busy.give(busy.take(65536)); // taken in every interval: kept
+        }
+        assertEquals(1, busy.liveBuffers());
+        assertEquals(65536, busy.pooledBytes());
+    }
+
+    @Test
+    void aBufferDroppedWithoutBeingGivenBackIsFreedOnceUnreachable() throws InterruptedException {
+        BufferPool p = new BufferPool(1 << 20);
+        p.take(65536); // and dropped
+        assertEquals(1, p.liveBuffers());
+        long deadline = System.nanoTime() + 20_000_000_000L;
+        while (p.liveBuffers() > 0 && System.nanoTime() < deadline) {
+            System.gc();
+            Thread.sleep(10);
+        }
+        assertEquals(0, p.liveBuffers());
+    }
+
+    @Test
+    void anotherPoolsBufferIsIgnored() {
+        BufferPool other = new BufferPool(1 << 20);
+        ByteBuffer theirs = other.take(65536);
+        pool.give(theirs);
+        assertEquals(0, pool.pooledBytes());
+        other.give(theirs);
+        assertEquals(65536, other.pooledBytes());
     }
 }
