@@ -5,11 +5,12 @@ import java.lang.foreign.MemorySegment;
 import java.lang.ref.Cleaner;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.time.Duration;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedDeque;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.function.LongSupplier;
 
 /**
  * Direct buffers for request and reply payloads, reused across a server's requests. A write
@@ -26,9 +27,10 @@ import java.util.function.LongSupplier;
  *
  * <p>What waits in the pool is bounded twice: by {@code maxPooledBytes}, beyond which a returned
  * buffer is released at once, and by use: a buffer that no {@link #take} needed for a whole
- * {@link #TRIM_INTERVAL_NANOS} is released then (checked when buffers come back). So a burst
- * (a client's 1 MiB writes, 128 reads that all woke together) does not leave its buffers
- * resident for the life of the server. Released means freed at once, not left to the garbage
+ * {@link #TRIM_INTERVAL} is released then, by a virtual thread of the pool's that runs
+ * while anything waits in it. So a burst (a client's 1 MiB writes, 128 reads that all woke
+ * together) does not leave its buffers resident for the life of the server, whatever the
+ * server does next. Released means freed at once, not left to the garbage
  * collector, which frees a direct buffer that lived long enough to be promoted only at a full
  * collection (with a small young generation, perhaps never). Thread-safe.
  *
@@ -59,7 +61,7 @@ public final class BufferPool implements Buffers {
     /** Where every buffer starts: a page boundary. */
     public static final int ALIGN = 4096;
     /** A pooled buffer no take needed for this long (and at most twice this) is released. */
-    public static final long TRIM_INTERVAL_NANOS = 500_000_000L;
+    public static final Duration TRIM_INTERVAL = Duration.ofMillis(500);
 
     private static final int CLASSES = 32 - Integer.numberOfLeadingZeros(Integer.MAX_VALUE / MIN_SIZE);
     private static final Cleaner CLEANER = Cleaner.create();
@@ -74,25 +76,17 @@ public final class BufferPool implements Buffers {
     }
 
     private final long maxPooledBytes;
-    private final LongSupplier nanoClock; // thread-safe
     private final SizeClass[] classes = new SizeClass[CLASSES];
     private final ConcurrentHashMap<Long, Owner> owners = new ConcurrentHashMap<>(); // by address; every buffer not freed
     private final AtomicLong pooledBytes = new AtomicLong(); // CAS only
-    private final AtomicLong nextTrim; // CAS only: the nanoClock time of the next trim
+    private final AtomicBoolean trimming = new AtomicBoolean(); // CAS only: the trimmer runs
 
     /** A pool that keeps at most {@code maxPooledBytes} of returned buffers for reuse. */
     public BufferPool(long maxPooledBytes) {
-        this(maxPooledBytes, System::nanoTime);
-    }
-
-    /** For tests: a pool whose trims follow {@code nanoClock}. */
-    BufferPool(long maxPooledBytes, LongSupplier nanoClock) {
         if (maxPooledBytes < 0) {
             throw new IllegalArgumentException("maxPooledBytes " + maxPooledBytes + " < 0");
         }
         this.maxPooledBytes = maxPooledBytes;
-        this.nanoClock = nanoClock;
-        this.nextTrim = new AtomicLong(nanoClock.getAsLong() + TRIM_INTERVAL_NANOS);
         for (int i = 0; i < CLASSES; i++) {
             classes[i] = new SizeClass();
         }
@@ -141,8 +135,10 @@ public final class BufferPool implements Buffers {
             SizeClass sc = classes[sizeClass(cap)];
             sc.free.offerFirst(b); // last in, first out: the warmest buffer next
             sc.count.incrementAndGet();
+            if (!trimming.get() && trimming.compareAndSet(false, true)) {
+                Thread.ofVirtual().name("buffer-pool-trim").start(this::trimWhilePooled);
+            }
         }
-        trimIfDue();
     }
 
     /** Bytes waiting in the pool now. */
@@ -192,13 +188,27 @@ public final class BufferPool implements Buffers {
         }
     }
 
-    /** If an interval has passed, releases what each class did not need during it. */
-    private void trimIfDue() {
-        long now = nanoClock.getAsLong();
-        long due = nextTrim.get();
-        if (now - due < 0 || !nextTrim.compareAndSet(due, now + TRIM_INTERVAL_NANOS)) {
-            return;
+    /** The trimmer: every interval a {@link #trim}, until nothing waits in the pool. */
+    private void trimWhilePooled() {
+        try {
+            while (true) {
+                Thread.sleep(TRIM_INTERVAL);
+                trim();
+                if (pooledBytes.get() == 0) {
+                    trimming.set(false);
+                    // a give that saw the trimmer still running did not start another
+                    if (pooledBytes.get() == 0 || !trimming.compareAndSet(false, true)) {
+                        return;
+                    }
+                }
+            }
+        } catch (InterruptedException e) {
+            trimming.set(false); // the next give starts another
         }
+    }
+
+    /** Releases, in each class, as many buffers as it never went below since the last trim. */
+    void trim() {
         for (SizeClass sc : classes) {
             for (int idle = sc.lowWater.get(); idle > 0; idle--) {
                 ByteBuffer b = sc.free.pollLast(); // the coldest

@@ -79,59 +79,53 @@ class BufferPoolTest {
         assertNotSame(c, z);
     }
 
-    /** A clock the test moves. */
-    private static final class Clock {
-        long now = 1_000_000_000L;
-
-        void pass(long nanos) {
-            now += nanos;
-        }
-    }
-
     @Test
-    void buffersNoTakeNeededForAWholeIntervalAreFreedColdestFirst() {
-        Clock clock = new Clock();
-        BufferPool p = new BufferPool(1 << 20, () -> clock.now);
+    void aTrimFreesTheBuffersNoTakeNeededSinceTheLastOneColdestFirst() {
+        BufferPool p = new BufferPool(1 << 20);
         ByteBuffer a = p.take(65536);
         ByteBuffer b = p.take(65536);
         ByteBuffer c = p.take(65536);
+        ByteBuffer d = p.take(4096);
         p.give(a);
         p.give(b);
         p.give(c); // the stack, warmest first: c b a
-        clock.pass(BufferPool.TRIM_INTERVAL_NANOS);
-        p.give(p.take(4096)); // a trim: it starts the first interval, frees nothing
+        p.give(d);
+        p.trim(); // the first: nothing was counted before it
         assertEquals(4, p.liveBuffers());
         assertSame(c, p.take(65536));
-        assertSame(b, p.take(65536)); // at most 1 of the 3 waited through this interval: a
+        assertSame(b, p.take(65536)); // the stack went down to 1 (a) since that trim
         p.give(b);
         p.give(c);
-        clock.pass(BufferPool.TRIM_INTERVAL_NANOS);
-        p.give(p.take(4096)); // frees a; the 4 KiB one was just taken, so it stays
-        assertEquals(3, p.liveBuffers());
-        assertEquals(2 * 65536 + 4096, p.pooledBytes());
+        p.trim(); // frees a, and d: never taken since the last trim
+        assertEquals(2, p.liveBuffers());
+        assertEquals(2 * 65536, p.pooledBytes());
         assertThrows(IllegalStateException.class, () -> a.get(0), "a's memory is gone");
+        assertThrows(IllegalStateException.class, () -> d.get(0), "d's memory is gone");
         assertSame(c, p.take(65536));
         assertSame(b, p.take(65536));
         assertNotSame(a, p.take(65536));
+        p.trim(); // nothing waits: nothing to free
+        assertEquals(3, p.liveBuffers());
     }
 
     @Test
-    void aTrimWaitsForItsInterval() {
-        Clock clock = new Clock();
-        BufferPool p = new BufferPool(1 << 20, () -> clock.now);
+    void anIdlePoolEmptiesItselfWithinTwoIntervalsWithNothingElseHappening() throws InterruptedException {
+        BufferPool p = new BufferPool(4 << 20);
         p.give(p.take(65536));
-        for (int i = 0; i < 10; i++) {
-            clock.pass(BufferPool.TRIM_INTERVAL_NANOS / 4);
-            p.give(p.take(4096));
+        p.give(p.take(1 << 20));
+        assertEquals(2, p.liveBuffers());
+        long deadline = System.nanoTime() + 20 * BufferPool.TRIM_INTERVAL.toNanos();
+        while (p.liveBuffers() > 0 && System.nanoTime() < deadline) {
+            Thread.sleep(10);
         }
-        assertEquals(1, p.liveBuffers(), "the 64 KiB one, idle for 2.5 intervals, is freed");
-        BufferPool busy = new BufferPool(1 << 20, () -> clock.now);
-        for (int i = 0; i < 10; i++) {
-            clock.pass(BufferPool.TRIM_INTERVAL_NANOS / 4);
-            busy.give(busy.take(65536)); // taken in every interval: kept
+        assertEquals(0, p.liveBuffers());
+        assertEquals(0, p.pooledBytes());
+        p.give(p.take(4096)); // and its trimmer starts again for the next
+        deadline = System.nanoTime() + 20 * BufferPool.TRIM_INTERVAL.toNanos();
+        while (p.liveBuffers() > 0 && System.nanoTime() < deadline) {
+            Thread.sleep(10);
         }
-        assertEquals(1, busy.liveBuffers());
-        assertEquals(65536, busy.pooledBytes());
+        assertEquals(0, p.liveBuffers());
     }
 
     @Test
