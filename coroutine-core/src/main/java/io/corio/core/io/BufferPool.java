@@ -32,7 +32,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * together) does not leave its buffers resident for the life of the server, whatever the
  * server does next. Released means freed at once, not left to the garbage
  * collector, which frees a direct buffer that lived long enough to be promoted only at a full
- * collection (with a small young generation, perhaps never). Thread-safe.
+ * collection (with a small young generation, perhaps never), and unmapped, not left in the C
+ * library's free lists (on Linux; see {@code Pages}). Thread-safe.
  *
  * <p>Misuse to avoid: giving a buffer back twice, or while anything still reads or writes it,
  * hands one buffer to two requests. Each buffer has one owner at a time: the reader until its
@@ -43,11 +44,13 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 public final class BufferPool implements Buffers {
     /*
-     * Implementation notes. Each buffer views the memory of its own shared Arena (malloc'd,
-     * not counted against -XX:MaxDirectMemorySize as allocateDirect's is, which the JDK can
-     * free only through the garbage collector), and `owners` maps the buffer's address to that
-     * arena, so that the pool can close it: on release (over the limit, or idle), or from the
-     * Cleaner once the buffer is unreachable, whichever comes first.
+     * Implementation notes. Each buffer views memory that lives as long as its own shared
+     * Arena: pages mapped for it alone (Pages: mmap, so that closing returns them to the
+     * kernel, not to malloc's free lists), not counted against -XX:MaxDirectMemorySize as
+     * allocateDirect's memory is, which the JDK can free only through the garbage collector.
+     * `owners` maps the buffer's address to that arena, so that the pool can close it: on
+     * release (over the limit, or idle), or from the Cleaner once the buffer is unreachable,
+     * whichever comes first.
      *
      * Each size class is a stack, taken from and given to at its head (the warmest buffer
      * next) and trimmed at its tail (the coldest). Its low-water mark is the fewest buffers it
@@ -155,7 +158,7 @@ public final class BufferPool implements Buffers {
         Arena arena = Arena.ofShared();
         MemorySegment memory;
         try {
-            memory = arena.allocate(capacity, ALIGN);
+            memory = Pages.map(capacity, arena);
         } catch (Throwable e) { // OutOfMemoryError: no native memory
             arena.close();
             throw e;
