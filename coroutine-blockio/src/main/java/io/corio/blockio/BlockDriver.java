@@ -1,5 +1,6 @@
 package io.corio.blockio;
 
+import io.corio.core.io.Buffers;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
@@ -171,6 +172,36 @@ public interface BlockDriver extends AutoCloseable {
      * position to its limit. Unwritten or discarded bytes read as zero.
      */
     void read(long offset, ByteBuffer dst) throws BlockException;
+
+    /**
+     * Reads {@code length} bytes at {@code offset} into a buffer the driver takes from
+     * {@code buffers} as late as it can, and returns that buffer with position 0 and limit
+     * {@code length}; the caller gives it back to {@code buffers} when done with it. A driver
+     * that waits before its data exists (the latency filter's delay, a remote store's round
+     * trip) takes the buffer only after the wait, so a request waiting out its delay holds no
+     * payload memory: a server with many slow reads in flight holds buffers only for the ones
+     * whose data is arriving. On failure nothing is held: a buffer taken is given back first.
+     * Otherwise the same as {@link #read(long, ByteBuffer)}, which the default calls with a
+     * buffer taken at once.
+     *
+     * @throws IllegalArgumentException if {@code length} is negative
+     */
+    default ByteBuffer read(long offset, int length, Buffers buffers) throws BlockException {
+        if (length < 0) {
+            throw new IllegalArgumentException("read length " + length + " < 0");
+        }
+        ByteBuffer dst = buffers.take(length);
+        boolean read = false;
+        try {
+            read(offset, dst);
+            read = true;
+        } finally {
+            if (!read) {
+                buffers.give(dst);
+            }
+        }
+        return dst.flip();
+    }
 
     /**
      * Writes {@code src.remaining()} bytes at {@code offset}, advancing {@code src}'s position

@@ -1,5 +1,6 @@
 package io.corio.blockio;
 
+import io.corio.core.io.Buffers;
 import java.nio.ByteBuffer;
 import java.util.List;
 import java.util.concurrent.atomic.LongAdder;
@@ -57,6 +58,18 @@ final class CountingDriver extends FilterDriver implements CountingFilter {
             ok = true;
         } finally {
             count(read, ok, n);
+        }
+    }
+
+    @Override
+    public ByteBuffer read(long offset, int length, Buffers buffers) throws BlockException {
+        boolean ok = false;
+        try {
+            ByteBuffer data = inner.read(offset, length, buffers);
+            ok = true;
+            return data;
+        } finally {
+            count(read, ok, length);
         }
     }
 

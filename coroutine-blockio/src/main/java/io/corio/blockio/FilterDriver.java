@@ -1,12 +1,15 @@
 package io.corio.blockio;
 
+import io.corio.core.io.Buffers;
 import java.nio.ByteBuffer;
 import java.util.List;
 import java.util.Objects;
 
 /**
  * A driver that wraps another and passes every request and capability on: the filters
- * override what they change. Closing a filter closes the driver it wraps.
+ * override what they change (a filter that overrides {@link #read(long, ByteBuffer)} overrides
+ * {@link #read(long, int, Buffers)} too, which passes on as it is). Closing a filter closes the
+ * driver it wraps.
  */
 abstract sealed class FilterDriver implements BlockDriver
         permits ReadOnlyFilter, LatencyFilter, CountingDriver {
@@ -45,6 +48,11 @@ abstract sealed class FilterDriver implements BlockDriver
     @Override
     public void read(long offset, ByteBuffer dst) throws BlockException {
         inner.read(offset, dst);
+    }
+
+    @Override
+    public ByteBuffer read(long offset, int length, Buffers buffers) throws BlockException {
+        return inner.read(offset, length, buffers); // so the inner driver takes the buffer late
     }
 
     @Override

@@ -1,6 +1,7 @@
 package io.corio.blockio;
 
 import io.corio.core.Coroutine;
+import io.corio.core.io.Buffers;
 import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.List;
@@ -20,6 +21,9 @@ import java.util.concurrent.ThreadLocalRandom;
  * it; corio's looks it up while the data is read, so a READ still costs one delay, not two.
  * A {@link Coroutine#wake()} of the requesting coroutine ends its delay early, as it ends any
  * {@code Coroutine.sleep}.
+ *
+ * <p>A read through {@link #read(long, int, Buffers)} takes its payload buffer after the delay,
+ * so requests waiting out their delays hold no payload memory.
  */
 final class LatencyFilter extends FilterDriver {
 
@@ -57,6 +61,13 @@ final class LatencyFilter extends FilterDriver {
     public void read(long offset, ByteBuffer dst) throws BlockException {
         delay("read");
         inner.read(offset, dst);
+    }
+
+    /** The delay first, then the inner read, which takes its buffer only then. */
+    @Override
+    public ByteBuffer read(long offset, int length, Buffers buffers) throws BlockException {
+        delay("read");
+        return inner.read(offset, length, buffers);
     }
 
     @Override

@@ -14,6 +14,7 @@ import io.corio.blockio.CountingFilter.Counts;
 import io.corio.blockio.CountingFilter.OpCount;
 import io.corio.core.AioContext;
 import io.corio.core.Coroutine;
+import io.corio.core.io.Buffers;
 import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -152,6 +153,75 @@ class FiltersTest {
                 assertEquals(n, arrived[0]);
                 return null;
             });
+        }
+    }
+
+    /** Buffers that count what is taken and given back; ctx only. */
+    private static final class CountingBuffers implements Buffers {
+        int taken;
+        int given;
+
+        @Override
+        public ByteBuffer take(int size) {
+            taken++;
+            return ByteBuffer.allocate(size);
+        }
+
+        @Override
+        public void give(ByteBuffer buffer) {
+            given++;
+        }
+    }
+
+    /**
+     * Reads through a latency filter (under a counting one) take their buffers after their
+     * delay: 16 requests waiting out a minute hold none; woken, each takes one and gets its
+     * data; a read that fails after its delay gives its buffer back; both kinds are counted.
+     */
+    @Test
+    @Timeout(value = 30, unit = TimeUnit.SECONDS, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
+    void aReadTakesItsBufferAfterItsDelayAndGivesItBackOnFailure() throws Exception {
+        int n = 16;
+        try (BlockDriver memory = BlockDriver.memory(n * 512L);
+                CountingFilter slow = BlockDriver.counting(BlockDriver.withLatency(memory,
+                        Duration.ofMinutes(1)))) {
+            CountingBuffers buffers = new CountingBuffers();
+            ctx.call(() -> {
+                write(memory, 0, pattern(n * 512, 3));
+                int[] done = {0};
+                List<Throwable> failures = new ArrayList<>();
+                List<Coroutine> requests = new ArrayList<>();
+                for (int i = 0; i <= n; i++) {
+                    long at = i * 512L; // the last one is past the end
+                    requests.add(ctx.spawn("request-" + i, () -> {
+                        try {
+                            if (at == n * 512L) {
+                                assertEquals(BlockError.EINVAL, errorOf(() -> slow.read(at, 512, buffers)));
+                            } else {
+                                ByteBuffer got = slow.read(at, 512, buffers);
+                                assertEquals(0, got.position());
+                                assertEquals(512, got.limit());
+                                assertEquals(ByteBuffer.wrap(pattern(n * 512, 3), (int) at, 512), got);
+                            }
+                        } catch (Throwable t) {
+                            failures.add(t);
+                        } finally {
+                            done[0]++;
+                        }
+                    }));
+                }
+                Coroutine.sleep(Duration.ofMillis(50)); // every request reaches its delay
+                assertEquals(0, buffers.taken, "no buffer is taken during the delay");
+                requests.forEach(Coroutine::wake);
+                while (done[0] <= n) {
+                    Coroutine.sleep(Duration.ZERO);
+                }
+                assertEquals(List.of(), failures);
+                return null;
+            });
+            assertEquals(n + 1, buffers.taken);
+            assertEquals(1, buffers.given, "the failed read's buffer, given back");
+            assertEquals(new OpCount(n + 1, n * 512L, 1), slow.counts().read());
         }
     }
 

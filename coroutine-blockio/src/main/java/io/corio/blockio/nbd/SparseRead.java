@@ -5,6 +5,7 @@ import io.corio.blockio.BlockException;
 import io.corio.blockio.Extent;
 import io.corio.core.AioContext;
 import io.corio.core.CoSemaphore;
+import io.corio.core.io.Buffers;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
@@ -28,17 +29,21 @@ public final class SparseRead {
 
     private SparseRead() {}
 
+    /** A structured READ's reply: its chunks, and the buffer their data views (the caller's to give back). */
+    record Result(List<Reply.Chunk> chunks, ByteBuffer data) {}
+
     /**
-     * Reads {@code [offset, offset + data.remaining())} into {@code data}, which must be at
-     * position 0, and returns the chunks of the reply, the last one marked DONE.
+     * Reads {@code [offset, offset + length)} into a buffer from {@code buffers}, taken as late as
+     * the driver can ({@link BlockDriver#read(long, int, Buffers)}), and returns the chunks of
+     * the reply, the last one marked DONE, with that buffer.
      *
-     * @throws BlockException if the read fails (a failed block status only means no holes)
+     * @throws BlockException if the read fails (a failed block status only means no holes);
+     *     then no buffer is held
      */
     // loc-begin: nbd-coroutine-read
-    static List<Reply.Chunk> read(BlockDriver driver, String name, long handle, long offset,
-            ByteBuffer data) throws BlockException {
-        assert data.position() == 0 : data;
-        long end = offset + data.remaining();
+    static Result read(BlockDriver driver, String name, long handle, long offset, int length,
+            Buffers buffers) throws BlockException {
+        long end = offset + length;
         AtomicReference<List<Extent>> status = new AtomicReference<>(); // null: no holes known
         CoSemaphore looked = CoSemaphore.create(name + "-status", 1);
         looked.tryAcquire(1); // given back when the lookup is over
@@ -49,15 +54,20 @@ public final class SparseRead {
                 looked.release(1);
             }
         });
+        ByteBuffer data;
         try {
-            driver.read(offset, data);
+            data = driver.read(offset, length, buffers);
         } finally {
             looked.acquire(1); // the lookup never outlives the request
         }
-        data.flip();
-        List<Extent> extents = status.get();
-        return extents == null ? List.of(new Reply.OffsetData(handle, true, offset, data))
-                : chunks(handle, offset, data, extents);
+        try {
+            List<Extent> extents = status.get();
+            return new Result(extents == null ? List.of(new Reply.OffsetData(handle, true, offset, data))
+                    : chunks(handle, offset, data, extents), data);
+        } catch (RuntimeException e) {
+            buffers.give(data); // no reply refers to it
+            throw e;
+        }
     }
 
     /** The extents of {@code [offset, end)}, or null if the driver cannot tell. */

@@ -9,6 +9,7 @@ import io.corio.blockio.BlockException;
 import io.corio.blockio.Extent;
 import io.corio.blockio.nbd.RequestChecks.Refused;
 import io.corio.core.io.BufferPool;
+import io.corio.core.io.Buffers;
 import io.corio.core.io.FrameWriter;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
@@ -32,8 +33,10 @@ import org.slf4j.LoggerFactory;
  * OFFSET_DATA (see {@link SparseRead}; with NBD_CMD_FLAG_DF one OFFSET_DATA chunk), and errors
  * as ERROR chunks with a message. Everything is read before the first chunk goes out, so a
  * reply is never cut short by a late error. READ data lands in a buffer of the server's
- * {@link BufferPool}, which travels with the reply ({@link Outgoing#pooled()}) and
- * goes back to the pool once the reply is written.
+ * {@link BufferPool}, which the driver takes only once its data is there
+ * ({@link BlockDriver#read(long, int, Buffers)}: after a latency filter's delay), which travels
+ * with the reply ({@link Outgoing#pooled()}) and goes back to the pool once the reply is
+ * written.
  */
 final class Transmission {
     private static final Logger log = LoggerFactory.getLogger(Transmission.class);
@@ -47,6 +50,7 @@ final class Transmission {
 
     private final String name;
     private final BufferPool pool;
+    private final Buffers payloads; // the pool, with payloadBuffer's fallback to the heap
     private final BlockDriver driver;
     private final long size;
     private final RequestChecks checks;
@@ -56,6 +60,17 @@ final class Transmission {
     Transmission(String name, BufferPool pool, Handshake.Result agreed, BlockDriver driver) {
         this.name = name;
         this.pool = pool;
+        this.payloads = new Buffers() {
+            @Override
+            public ByteBuffer take(int size) {
+                return payloadBuffer(pool, size);
+            }
+
+            @Override
+            public void give(ByteBuffer buffer) {
+                pool.give(buffer);
+            }
+        };
         this.driver = driver;
         this.size = driver.length();
         this.checks = new RequestChecks(size, driver.readOnly());
@@ -136,45 +151,51 @@ final class Transmission {
         if (length == 0) {
             return reply(structured ? new Reply.None(r.handle()) : new Reply.Simple(r.handle(), 0, null));
         }
-        ByteBuffer data = payloadBuffer(pool, length); // back to the pool once the reply is written
+        // taken by the driver once its data is there (after a latency filter's delay); back to
+        // the pool once the reply is written
+        ByteBuffer data = null;
         try {
             if (!structured) {
-                driver.read(r.offset(), data);
-                return new Outgoing(TransmissionCodec.encode(
-                        new Reply.Simple(r.handle(), 0, data.flip())), data);
+                data = driver.read(r.offset(), length, payloads);
+                return new Outgoing(TransmissionCodec.encode(new Reply.Simple(r.handle(), 0, data)), data);
             }
             List<Reply.Chunk> chunks;
             if ((r.flags() & CMD_FLAG_DF) != 0) { // one content chunk, zeroes included
-                driver.read(r.offset(), data);
-                chunks = List.of(new Reply.OffsetData(r.handle(), true, r.offset(), data.flip()));
+                data = driver.read(r.offset(), length, payloads);
+                chunks = List.of(new Reply.OffsetData(r.handle(), true, r.offset(), data));
             } else {
-                chunks = SparseRead.read(driver, name, r.handle(), r.offset(), data);
+                SparseRead.Result sparse = SparseRead.read(driver, name, r.handle(), r.offset(), length, payloads);
+                data = sparse.data();
+                chunks = sparse.chunks();
             }
             List<ByteBuffer> bufs = new ArrayList<>();
             for (Reply.Chunk c : chunks) {
                 bufs.addAll(List.of(TransmissionCodec.encode(c)));
             }
             return new Outgoing(bufs.toArray(ByteBuffer[]::new), data);
-        } catch (BlockException | RuntimeException e) {
-            pool.give(data); // no reply refers to it
+        } catch (RuntimeException e) {
+            if (data != null) {
+                pool.give(data); // no reply refers to it
+            }
             throw e;
         }
     }
     // loc-end
 
     /**
-     * A buffer of {@code size} bytes from {@code pool}, or from the heap when direct memory is
-     * exhausted ({@code -XX:MaxDirectMemorySize}, by default the heap's maximum): the request
-     * is then served through the JDK's copies instead of failing, and the pool ignores the
-     * buffer when it comes back. Warns once per JVM.
+     * A buffer of {@code size} bytes from {@code pool}, or from the heap when native memory is
+     * exhausted (the pool's buffers are native memory outside {@code -XX:MaxDirectMemorySize};
+     * the connections' budgets bound them): the request is then served through the JDK's copies
+     * instead of failing, and the pool ignores the buffer when it comes back. Warns once per
+     * JVM.
      */
     static ByteBuffer payloadBuffer(BufferPool pool, int size) {
         try {
             return pool.take(size);
         } catch (OutOfMemoryError e) {
             if (!heapFallbackWarned.getAndSet(true)) {
-                log.warn("direct buffer memory exhausted ({}); payloads go through the heap now"
-                        + " (raise -XX:MaxDirectMemorySize or lower --budget)", e.getMessage());
+                log.warn("native memory for payload buffers exhausted ({}); payloads go through"
+                        + " the heap now (lower --budget)", e.getMessage());
             }
             return ByteBuffer.allocate(size);
         }
