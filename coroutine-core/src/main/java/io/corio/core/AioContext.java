@@ -127,6 +127,7 @@ public final class AioContext implements Executor, AutoCloseable {
     private long keptCalls; // turn holder only: blocking calls that kept the turn to the end
     boolean loopEntry; // turn holder only: the loop is running a wake task (LoopEntry) right now
     private volatile Thread pollThread; // thread inside poll(), else null
+    final IoWaits io = new IoWaits(this); // channels coroutines wait for; the loop selects once one has
     ArrayDeque<Runnable> drain; // turn holder only: the wake-up list being drained (Coroutine.enterChecked)
     private Coroutine liveHead; // turn holder only: coroutines between first enter and end
     private int liveCount; // turn holder only
@@ -239,10 +240,7 @@ public final class AioContext implements Executor, AutoCloseable {
             return false;
         }
         if (parked && turn.get() != LENT) { // a borrower wakes the loop itself when it gives the turn back
-            Thread p = pollThread;
-            if (p != null) {
-                LockSupport.unpark(p);
-            }
+            wakeLoop();
         }
         return true;
     }
@@ -446,6 +444,10 @@ public final class AioContext implements Executor, AutoCloseable {
         LOOP.set(this);
         try {
             boolean progress = runReady();
+            if ((progress || !blocking) && io.anyWaiting()) {
+                io.waitReady(0); // busy: look at the channels between batches, as aio_poll does
+                progress |= io.dispatch();
+            }
             while (!progress && blocking && !closed.get()) {
                 idleWait();
                 progress = runReady();
@@ -522,15 +524,21 @@ public final class AioContext implements Executor, AutoCloseable {
                 }
             }
             timersChanged = false;
+            boolean select = io.active();
             turn.set(FREE); // lendable from here until we take it back
             try {
-                if (delay < 0) {
+                if (select) {
+                    io.waitReady(delay);
+                } else if (delay < 0) {
                     LockSupport.park(this);
                 } else {
                     LockSupport.parkNanos(this, delay);
                 }
             } finally {
                 takeTurnBack();
+            }
+            if (select) {
+                io.dispatch();
             }
         } finally {
             parked = false;
@@ -625,11 +633,22 @@ public final class AioContext implements Executor, AutoCloseable {
         boolean wake = timersChanged;
         turn.set(FREE);
         if (wake || loopWaiting || !incoming.isEmpty()) { // incoming after FREE: see enqueue
-            Thread p = pollThread;
-            if (p != null) {
-                LockSupport.unpark(p);
-            }
+            wakeLoop();
         }
+    }
+
+    /** Whether a borrower holds the turn (the loop itself may then be in select). */
+    boolean turnLent() {
+        return turn.get() == LENT;
+    }
+
+    /** Wakes the poller however it waits: parked, or in select (IoWaits). */
+    private void wakeLoop() {
+        Thread p = pollThread;
+        if (p != null) {
+            LockSupport.unpark(p);
+        }
+        io.wakeup();
     }
 
     private void runLoop() {
@@ -662,6 +681,7 @@ public final class AioContext implements Executor, AutoCloseable {
             t.cancel();
         }
         timers.clear();
+        io.close();
         switcher.close();
         if (liveCount > 0) {
             log.debug("{} closed with {} coroutine(s) still suspended", this, liveCount);
@@ -681,9 +701,7 @@ public final class AioContext implements Executor, AutoCloseable {
         }
         reclaimFromCall();
         Thread p = pollThread;
-        if (p != null) {
-            LockSupport.unpark(p);
-        }
+        wakeLoop();
         if (loopThread == null) {
             if (p == null || p == Thread.currentThread()) {
                 if (p == null) {

@@ -63,6 +63,21 @@ public enum Backend {
                 "unknown coroutine backend '" + id + "' (expected virtual, virtual-pinned or continuation)");
     }
 
+    /**
+     * Whether contexts on this backend run as asked in this JVM: {@code continuation} needs
+     * {@code --add-exports java.base/jdk.internal.vm=ALL-UNNAMED}; the others always run
+     * ({@code virtual-pinned} falls back to {@code virtual} by itself).
+     */
+    public boolean available() {
+        return this != CONTINUATION || ContinuationSwitcher.available();
+    }
+
+    /** Whether {@value #PROPERTY} names a backend for this JVM. */
+    public static boolean chosenByProperty() {
+        String v = System.getProperty(PROPERTY);
+        return v != null && !v.isBlank();
+    }
+
     /** The backend named by {@value #PROPERTY}, or {@link #VIRTUAL} when it is not set. */
     public static Backend defaultBackend() {
         return Defaults.DEFAULT;

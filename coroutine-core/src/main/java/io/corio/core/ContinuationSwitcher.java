@@ -80,7 +80,9 @@ final class ContinuationSwitcher implements Switcher {
 
     @Override
     public Thread.Builder loopThreadBuilder() {
-        return Thread.ofVirtual();
+        // a platform thread: the loop's select (channels) is then a plain epoll_wait, and
+        // entering a coroutine is a stack switch on it, with no scheduler anywhere
+        return Thread.ofPlatform().daemon(true);
     }
 
     @Override

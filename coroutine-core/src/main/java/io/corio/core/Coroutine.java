@@ -549,6 +549,34 @@ public final class Coroutine {
         return WorkerPool.inWorker(pool, call);
     }
 
+    // ---------------------------------------------------------------- channels
+
+    /**
+     * Suspends the calling coroutine until {@code channel}, which must be in non-blocking
+     * mode, is ready for {@code op} ({@link java.nio.channels.SelectionKey#OP_READ} or
+     * {@link java.nio.channels.SelectionKey#OP_WRITE}), while the context runs its other
+     * coroutines (QEMU's {@code qio_channel_yield}). The context's loop then waits for its
+     * channels, its timers and submitted work at once, in one {@code select}. Readiness is a
+     * hint, as in QEMU: call it in a loop around the non-blocking read or write that returned
+     * 0. A {@link #wake()} also ends the wait. One coroutine at a time may wait for each
+     * direction of a channel. Closing the channel ends the wait with
+     * {@link java.nio.channels.ClosedChannelException} when the loop next turns: a closer on
+     * another thread submits any task to the context after closing (the JDK does not wake a
+     * selector for it).
+     *
+     * @throws java.nio.channels.ClosedChannelException if the channel is closed (before the
+     *     wait, or while waiting)
+     * @throws IllegalArgumentException if the channel is in blocking mode, or {@code op} is
+     *     neither OP_READ nor OP_WRITE
+     * @throws IllegalStateException outside a coroutine, or if another coroutine already
+     *     waits for the same direction of this channel
+     */
+    public static void awaitChannel(java.nio.channels.SelectableChannel channel, int op) throws java.io.IOException {
+        Objects.requireNonNull(channel, "channel");
+        Coroutine co = requireCurrent("Coroutine.awaitChannel()");
+        co.context.io.await(co, channel, op);
+    }
+
     // ---------------------------------------------------------------- numbered waits
 
     /**

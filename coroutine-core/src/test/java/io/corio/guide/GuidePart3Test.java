@@ -4,14 +4,19 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.corio.core.AioContext;
+import io.corio.core.Backend;
 import io.corio.core.Coroutine;
 import io.corio.core.io.BufferPool;
 import io.corio.core.io.FrameWriter;
+import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.Pipe;
+import java.nio.channels.SelectionKey;
 import java.time.Duration;
 import java.util.TreeSet;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -59,5 +64,36 @@ class GuidePart3Test {
         assertEquals(9, ids.last());
         long pooled = pool.pooledBytes(); // payloads came back, and later requests reused them
         assertTrue(pooled >= 4096 && pooled <= 10 * 4096, "pooled " + pooled);
+    }
+
+    @Test
+    void aReaderCoroutineWaitsForItsChannelInTheLoop() throws Exception {
+        Pipe pipe = Pipe.open(); // stands in for a client's socket
+        Pipe.SourceChannel source = pipe.source();
+        Pipe.SinkChannel sink = pipe.sink();
+        CompletableFuture<Long> got = new CompletableFuture<>();
+        // example: channel-wait
+        try (AioContext ctx = AioContext.start("conn", Backend.CONTINUATION)) {
+            source.configureBlocking(false); // a socket would be the same
+            ctx.spawn("reader", () -> {
+                ByteBuffer request = ByteBuffer.allocate(8);
+                try {
+                    while (request.hasRemaining()) {
+                        if (source.read(request) == 0) { // nothing there: wait in the loop
+                            Coroutine.awaitChannel(source, SelectionKey.OP_READ);
+                        }
+                    }
+                } catch (IOException e) {
+                    got.completeExceptionally(e);
+                    return;
+                }
+                got.complete(request.flip().getLong());
+            });
+            sink.write(ByteBuffer.allocate(8).putLong(42).flip()); // the client sends a request
+            assertEquals(42L, got.get(10, TimeUnit.SECONDS));
+        }
+        // end
+        source.close();
+        sink.close();
     }
 }

@@ -2,6 +2,7 @@ package io.corio.blockio.nbd;
 
 import static io.corio.blockio.nbd.NbdProto.*;
 
+import io.corio.core.CoSemaphore;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 
@@ -26,6 +27,8 @@ public final class ByteBudget {
     public static final long REQUEST_OVERHEAD = 4096;
 
     private final long capacity;
+    private final CoSemaphore units; // forCoroutines: the budget is this semaphore; else null
+    private volatile long waitsFor; // forCoroutines: what the reader coroutine waits for, for toString
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition freed = lock.newCondition();
     private long available; // guarded by lock; 0 <= available <= capacity
@@ -37,6 +40,20 @@ public final class ByteBudget {
         }
         this.capacity = capacity;
         this.available = capacity;
+        this.units = null;
+    }
+
+    private ByteBudget(long capacity, CoSemaphore units) {
+        this.capacity = capacity;
+        this.units = units;
+    }
+
+    /**
+     * A budget whose {@link #acquire} is called by a coroutine and yields instead of blocking
+     * its thread (a {@link CoSemaphore}): for a connection whose reader is a coroutine.
+     */
+    public static ByteBudget forCoroutines(long capacity) {
+        return new ByteBudget(capacity, CoSemaphore.create("budget", capacity));
     }
 
     public long capacity() {
@@ -45,6 +62,9 @@ public final class ByteBudget {
 
     /** Bytes not taken now. */
     long available() {
+        if (units != null) {
+            return units.available();
+        }
         lock.lock();
         try {
             return available;
@@ -57,6 +77,17 @@ public final class ByteBudget {
     public void acquire(long bytes) {
         if (bytes < 1 || bytes > capacity) {
             throw new IllegalArgumentException("acquire " + bytes + " of a " + capacity + "-byte budget");
+        }
+        if (units != null) {
+            if (!units.tryAcquire(bytes)) {
+                waitsFor = bytes;
+                try {
+                    units.acquire(bytes);
+                } finally {
+                    waitsFor = 0;
+                }
+            }
+            return;
         }
         lock.lock();
         try {
@@ -76,6 +107,12 @@ public final class ByteBudget {
     public void release(long bytes) {
         if (bytes < 0) {
             throw new IllegalArgumentException("release " + bytes + " bytes");
+        }
+        if (units != null) {
+            if (bytes > 0) {
+                units.release(bytes);
+            }
+            return;
         }
         lock.lock();
         try {
@@ -105,6 +142,11 @@ public final class ByteBudget {
     /** For diagnostics: what is available, and what the reader waits for if it waits. */
     @Override
     public String toString() {
+        if (units != null) {
+            long w = waitsFor;
+            return "budget " + units.available() + " of " + capacity + " bytes available"
+                    + (w != 0 ? ", reader waits for " + w : "");
+        }
         lock.lock();
         try {
             return "budget " + available + " of " + capacity + " bytes available"

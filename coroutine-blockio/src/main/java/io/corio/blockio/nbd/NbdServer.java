@@ -1,6 +1,7 @@
 package io.corio.blockio.nbd;
 
 import io.corio.blockio.BlockDriver;
+import io.corio.core.Backend;
 import io.corio.core.io.BufferPool;
 import io.corio.core.io.Listener;
 import java.io.IOException;
@@ -53,9 +54,56 @@ public final class NbdServer implements AutoCloseable {
 
     /**
      * What every session needs: the exports as the handshake offers them and their drivers, by
-     * name (both immutable), the budget, the pool (thread-safe).
+     * name (both immutable), the budget, the pool (thread-safe), the coroutine backend of each
+     * connection's context and whether the connection's I/O runs in that context
+     * ({@code inLoop}: a reader coroutine on a non-blocking socket, replies written by the
+     * request coroutines) or on a reader and a writer thread of its own.
      */
-    record Config(Map<String, Export> exports, Map<String, BlockDriver> drivers, long budget, BufferPool pool) {}
+    record Config(Map<String, Export> exports, Map<String, BlockDriver> drivers, long budget, BufferPool pool,
+            Backend backend, boolean inLoop) {}
+
+    /**
+     * How a connection reads requests and writes replies.
+     * <ul>
+     *   <li>{@code LOOP}: in its context, as QEMU's qemu-nbd does: a reader coroutine on the
+     *       non-blocking socket, waiting in the loop's select when there is nothing to read,
+     *       and replies written by the request coroutines themselves (large ones, or several
+     *       finishing together, by a writer coroutine). With the {@code continuation} backend
+     *       a request at queue depth 1 then costs one thread wake-up, as in qemu-nbd.
+     *   <li>{@code THREADS}: a reader and a writer virtual thread beside the context, on a
+     *       blocking socket. The better choice on the {@code virtual} backends, whose loop
+     *       waits through the JDK's poller either way.
+     * </ul>
+     */
+    public enum Io { LOOP, THREADS }
+
+    /** The system property that chooses {@link Io} for servers built without one: {@code loop} or {@code threads}. */
+    public static final String IO_PROPERTY = "corio.nbd.io";
+
+    /**
+     * The backend for connections when the builder is given none: {@value Backend#PROPERTY}
+     * if set, else {@code continuation} where the JVM allows it (measured fastest with
+     * {@link Io#LOOP}: docs/benchmarks.md), else {@code virtual}.
+     */
+    static Backend defaultBackend() {
+        if (Backend.chosenByProperty() || !Backend.CONTINUATION.available()) {
+            return Backend.defaultBackend();
+        }
+        return Backend.CONTINUATION;
+    }
+
+    /** {@value #IO_PROPERTY} if set, else {@code LOOP} on the continuation backend and {@code THREADS} on the others. */
+    static Io defaultIo(Backend backend) {
+        String v = System.getProperty(IO_PROPERTY);
+        if (v == null || v.isBlank()) {
+            return backend == Backend.CONTINUATION ? Io.LOOP : Io.THREADS;
+        }
+        return switch (v.trim().toLowerCase(java.util.Locale.ROOT)) {
+            case "loop" -> Io.LOOP;
+            case "threads" -> Io.THREADS;
+            default -> throw new IllegalArgumentException(IO_PROPERTY + "=" + v + ": expected loop or threads");
+        };
+    }
 
     private final Config config;
     private final List<Listener> listeners = new CopyOnWriteArrayList<>();
@@ -76,6 +124,8 @@ public final class NbdServer implements AutoCloseable {
         private final Map<String, Export> exports = new LinkedHashMap<>();
         private final Map<String, BlockDriver> drivers = new LinkedHashMap<>();
         private long budget = DEFAULT_BUDGET;
+        private Backend backend; // null: defaultBackend()
+        private Io io; // null: defaultIo(backend)
 
         private Builder() {}
 
@@ -119,13 +169,27 @@ public final class NbdServer implements AutoCloseable {
             return this;
         }
 
+        /** The coroutine backend of each connection's context (default: {@link NbdServer#defaultBackend()}). */
+        public Builder backend(Backend backend) {
+            this.backend = Objects.requireNonNull(backend, "backend");
+            return this;
+        }
+
+        /** How connections do I/O (default: {@link NbdServer#defaultIo}). */
+        public Builder io(Io io) {
+            this.io = Objects.requireNonNull(io, "io");
+            return this;
+        }
+
         public NbdServer build() {
             if (exports.isEmpty()) {
                 throw new IllegalStateException("no export configured");
             }
+            Backend b = backend != null ? backend : defaultBackend();
             // insertion order matters: LIST answers in it, and the first export is the default
             return new NbdServer(new Config(Collections.unmodifiableMap(new LinkedHashMap<>(exports)),
-                    Map.copyOf(drivers), budget, new BufferPool(POOLED_BYTES)));
+                    Map.copyOf(drivers), budget, new BufferPool(POOLED_BYTES), b,
+                    (io != null ? io : defaultIo(b)) == Io.LOOP));
         }
     }
 
@@ -146,15 +210,26 @@ public final class NbdServer implements AutoCloseable {
         if (closed) { // close() ran meanwhile and missed it
             l.close();
         }
-        log.info("NBD server listening on {}", l.address());
+        log.info("NBD server listening on {} (coroutine backend {}, connection I/O {})", l.address(),
+                config.backend().id(), config.inLoop() ? "in the loop" : "on threads");
         return l.address();
     }
 
     /** Starts serving a connection the listener accepted. */
     private void accepted(SocketChannel ch) {
         Session[] box = new Session[1];
-        Session s = new Session("nbd-" + connections.incrementAndGet(), ch, config,
-                () -> sessions.remove(box[0]));
+        Session s;
+        try {
+            s = new Session("nbd-" + connections.incrementAndGet(), ch, config, () -> sessions.remove(box[0]));
+        } catch (IOException e) {
+            log.warn("cannot serve a connection: {}", e.toString());
+            try {
+                ch.close();
+            } catch (IOException again) {
+                log.debug("close: {}", again.toString());
+            }
+            return;
+        }
         box[0] = s;
         sessions.add(s);
         if (closed) {

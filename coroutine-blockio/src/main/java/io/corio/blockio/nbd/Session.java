@@ -3,11 +3,13 @@ package io.corio.blockio.nbd;
 import static io.corio.blockio.nbd.NbdProto.*;
 
 import io.corio.core.AioContext;
+import io.corio.core.Coroutine;
 import io.corio.core.io.BufferPool;
 import io.corio.core.io.FrameWriter;
 import java.io.EOFException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.channels.SelectionKey;
 import java.nio.channels.SocketChannel;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -15,9 +17,16 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One client connection: a reader thread that runs the handshake and then reads requests
+ * One client connection: a reader that runs the handshake and then reads requests
  * continuously, its own {@link AioContext} that runs one coroutine per request, and a
- * {@link FrameWriter} thread that writes replies whole, in completion order.
+ * {@link FrameWriter} that writes replies whole, in completion order.
+ *
+ * <p>Where the reading and writing run ({@link NbdServer.Io}): with {@code LOOP} the reader is
+ * a coroutine of the context on the non-blocking socket, waiting in the loop's select
+ * ({@link Coroutine#awaitChannel}), and replies are written by the request coroutines
+ * ({@link FrameWriter#inContext}); the budget is then a {@code CoSemaphore}. With
+ * {@code THREADS} the reader and the writer are virtual threads beside the context, on a
+ * blocking socket, as described below. Everything else is the same code.
  *
  * <p>Why a context per connection: a connection's requests are confined to one loop, a slow
  * client cannot delay another's requests on a shared loop, and ending a connection is closing
@@ -53,25 +62,68 @@ final class Session {
     private final ByteBudget budget; // thread-safe
     private final FrameWriter out; // thread-safe
     private final WireIn in; // reader thread only
-    private final Thread reader;
+    private final Thread reader; // null: the reader is a coroutine of ctx (config.inLoop())
+    private volatile Coroutine readerCo;
     private final CountDownLatch ended = new CountDownLatch(1);
 
-    Session(String name, SocketChannel channel, NbdServer.Config config, Runnable onEnd) {
+    Session(String name, SocketChannel channel, NbdServer.Config config, Runnable onEnd) throws IOException {
         this.name = name;
         this.channel = channel;
         this.config = config;
         this.pool = config.pool();
         this.onEnd = onEnd;
-        this.budget = new ByteBudget(config.budget());
-        this.out = new FrameWriter(name, channel, pool, budget::release);
-        this.in = WireIn.direct(channel::read);
-        this.reader = Thread.ofVirtual().name(name + "-reader").unstarted(this::run);
-        this.ctx = AioContext.start(name);
+        this.ctx = AioContext.start(name, config.backend());
+        if (config.inLoop()) {
+            channel.configureBlocking(false);
+            this.budget = ByteBudget.forCoroutines(config.budget());
+            this.out = FrameWriter.inContext(ctx, name, channel, pool, budget::release);
+            this.in = WireIn.direct(new LoopSource(channel));
+            this.reader = null;
+        } else {
+            this.budget = new ByteBudget(config.budget());
+            this.out = new FrameWriter(name, channel, pool, budget::release);
+            this.in = WireIn.direct(channel::read);
+            this.reader = Thread.ofVirtual().name(name + "-reader").unstarted(this::run);
+        }
+    }
+
+    /**
+     * Reads a non-blocking channel from a coroutine, waiting in the context's loop when it
+     * has nothing (QEMU's qio_channel_yield). A read that did not fill the buffer emptied the
+     * socket, so the next one waits for readiness first instead of costing a system call
+     * that finds nothing.
+     */
+    private static final class LoopSource implements WireIn.Source {
+        private final SocketChannel channel;
+        private boolean drained;
+
+        LoopSource(SocketChannel channel) {
+            this.channel = channel;
+        }
+
+        @Override
+        public int read(ByteBuffer dst) throws IOException {
+            while (true) {
+                if (drained) {
+                    Coroutine.awaitChannel(channel, SelectionKey.OP_READ);
+                }
+                int room = dst.remaining();
+                int n = channel.read(dst);
+                drained = n == 0 || (n > 0 && n < room);
+                if (n != 0) {
+                    return n;
+                }
+            }
+        }
     }
 
     void start() {
         out.start();
-        reader.start();
+        if (reader != null) {
+            reader.start();
+        } else {
+            readerCo = ctx.spawn(name + "-reader", this::run);
+        }
     }
 
     /** Stops reading; requests in flight finish and are answered, then the connection closes. */
@@ -89,6 +141,13 @@ final class Session {
             channel.close();
         } catch (IOException e) {
             log.debug("{}: close: {}", name, e.toString());
+        }
+        if (reader == null && !ctx.inContext()) {
+            try {
+                ctx.execute(() -> {}); // the loop must turn to see the closed channel
+            } catch (IllegalStateException e) {
+                // the context has ended: nobody waits for the channel
+            }
         }
     }
 
@@ -123,7 +182,7 @@ final class Session {
 
     /** The reader loop of the transmission phase; returns on DISC or end of stream. */
     private void readRequests(Transmission t) throws IOException {
-        assert Thread.currentThread() == reader : name + " reads requests outside its reader";
+        assert reader == null || Thread.currentThread() == reader : name + " reads requests outside its reader";
         while (!in.atEnd()) {
             Incoming x = Incoming.read(in, budget, pool);
             if (x == null) {
@@ -158,7 +217,7 @@ final class Session {
 
     /** On the reader: waits for every reply to be written or dropped, then closes everything. */
     private void end() {
-        assert Thread.currentThread() == reader : name + " ends outside its reader";
+        assert reader == null || Thread.currentThread() == reader : name + " ends outside its reader";
         budget.acquire(budget.capacity());
         out.close();
         close();
@@ -172,7 +231,8 @@ final class Session {
         if (ctx.isClosed()) {
             return name + ": ended";
         }
-        return "\"" + name + "-reader\" " + reader.getState() + ", " + budget + "\n" + ctx.dumpString();
+        Object state = reader != null ? reader.getState() : readerCo == null ? "not started" : readerCo.state();
+        return "\"" + name + "-reader\" " + state + ", " + budget + "\n" + ctx.dumpString();
     }
 
     @Override

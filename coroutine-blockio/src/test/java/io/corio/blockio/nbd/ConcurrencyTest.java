@@ -11,12 +11,14 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
-import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 /**
  * Requests of one connection run at once, bounded by bytes: requests park in the driver at a
- * gate, so the test counts how many are inside together; nothing here depends on timing.
+ * gate, so the test counts how many are inside together; nothing here depends on timing. Each
+ * case runs with the connection's I/O in its loop and on threads ({@link NbdServer.Io}).
  */
 @Timeout(60)
 class ConcurrencyTest {
@@ -44,10 +46,11 @@ class ConcurrencyTest {
         });
     }
 
-    @Test
-    void oneConnectionKeeps128RequestsInsideTheDriverAtOnce() throws Exception {
+    @ParameterizedTest
+    @EnumSource(NbdServer.Io.class)
+    void oneConnectionKeeps128RequestsInsideTheDriverAtOnce(NbdServer.Io io) throws Exception {
         SparseTestDriver disk = new SparseTestDriver(SIZE);
-        try (Fixture f = new Fixture(NbdServer.builder().export("d", disk))) {
+        try (Fixture f = new Fixture(NbdServer.builder().io(io).export("d", disk))) {
             NbdClient c = f.connect("d");
             int n = 128;
             int size = 4096;
@@ -70,13 +73,14 @@ class ConcurrencyTest {
         }
     }
 
-    @Test
-    void theBudgetBoundsBytesInFlightNotRequests() throws Exception {
+    @ParameterizedTest
+    @EnumSource(NbdServer.Io.class)
+    void theBudgetBoundsBytesInFlightNotRequests(NbdServer.Io io) throws Exception {
         SparseTestDriver disk = new SparseTestDriver(SIZE);
         long budget = 1 << 20;
         int size = 64 << 10;
         int fits = (int) (budget / (size + ByteBudget.REQUEST_OVERHEAD)); // 15
-        try (Fixture f = new Fixture(NbdServer.builder().export("d", disk).budget(budget))) {
+        try (Fixture f = new Fixture(NbdServer.builder().io(io).export("d", disk).budget(budget))) {
             NbdClient c = f.connect("d");
             f.co(() -> {
                 c.write(0, Fixture.pattern(64 * size, 1), 0);
@@ -98,11 +102,12 @@ class ConcurrencyTest {
         }
     }
 
-    @Test
-    void smallRequestsAreNotLimitedToAFewPerConnection() throws Exception {
+    @ParameterizedTest
+    @EnumSource(NbdServer.Io.class)
+    void smallRequestsAreNotLimitedToAFewPerConnection(NbdServer.Io io) throws Exception {
         // 512 tiny reads: with the default 64 MiB budget they all get in together
         SparseTestDriver disk = new SparseTestDriver(SIZE);
-        try (Fixture f = new Fixture(NbdServer.builder().export("d", disk))) {
+        try (Fixture f = new Fixture(NbdServer.builder().io(io).export("d", disk))) {
             NbdClient c = f.connect("d");
             f.co(() -> {
                 c.write(0, Fixture.pattern(512 * 512, 2), 0); // data, not holes: reads reach the driver
@@ -118,15 +123,16 @@ class ConcurrencyTest {
         }
     }
 
-    @Test
-    void aClientThatStopsReadingRepliesHoldsTheServerToItsBudget() throws Exception {
+    @ParameterizedTest
+    @EnumSource(NbdServer.Io.class)
+    void aClientThatStopsReadingRepliesHoldsTheServerToItsBudget(NbdServer.Io io) throws Exception {
         // replies not yet written hold their budget (core's FrameWriterTest checks that
         // exactly): once the socket buffers are full the reader stops, and when the client reads
         // again every reply arrives whole
         SparseTestDriver disk = new SparseTestDriver(SIZE);
         int size = 64 << 10;
         int n = 2000;
-        try (Fixture f = new Fixture(NbdServer.builder().export("d", disk).budget(1 << 20));
+        try (Fixture f = new Fixture(NbdServer.builder().io(io).export("d", disk).budget(1 << 20));
                 RawConnection r = new RawConnection(f.address, 16 << 10)) {
             r.greet(NbdProto.FLAG_C_FIXED_NEWSTYLE | NbdProto.FLAG_C_NO_ZEROES);
             r.send(new Option.Info(true, "d", List.of()));

@@ -1,8 +1,13 @@
 package io.corio.core.io;
 
+import io.corio.core.AioContext;
+import io.corio.core.Coroutine;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.GatheringByteChannel;
+import java.nio.channels.SelectableChannel;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.SocketChannel;
 import java.nio.channels.WritableByteChannel;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -34,6 +39,14 @@ import org.slf4j.LoggerFactory;
  * thread; frames sent from one thread leave in the order sent. {@link #close()} lets the writer
  * write what is queued, then waits for it to end; sending after that is
  * {@link IllegalStateException}.
+ *
+ * <p><b>In a context</b> ({@link #inContext}): no thread of its own. The channel is
+ * non-blocking, and {@code send} and {@code close} are called by coroutines of one
+ * {@link AioContext}, in its turn. A send writes at once, in the sender, as much as the
+ * socket takes (QEMU's qemu-nbd writes its replies in the request coroutine too); what the
+ * socket does not take is left to a writer coroutine that waits for the channel to be
+ * writable ({@link Coroutine#awaitChannel}) while later sends queue behind it. At one
+ * request in flight that is one system call per reply and no thread hand-off.
  */
 public final class FrameWriter {
     /*
@@ -44,6 +57,13 @@ public final class FrameWriter {
      * under load sending is a lock and an append.
      */
     private static final Logger log = LoggerFactory.getLogger(FrameWriter.class);
+
+    /**
+     * In a context: a frame of at most this many bytes, sent while nothing else is queued, is
+     * written at once by its sender; larger ones go to the writer coroutine, which runs after
+     * the context's current work, so replies finishing together share a system call.
+     */
+    static final int INLINE_BYTES = 64 * 1024;
 
     /** Most buffers in one gathering write (Linux's IOV_MAX is 1024). */
     static final int MAX_BATCH = 512;
@@ -62,6 +82,10 @@ public final class FrameWriter {
     private boolean closing; // guarded by lock: exit once the queue is empty
     private boolean failed; // writer thread only: drop what is left
     private int given; // writer thread only: frames of the current batch given back
+    private final AioContext ctx; // in a context: the turn guards queue, closing, failed, flushing
+    private boolean flushing; // in a context: a sender or the writer coroutine is writing
+    private Coroutine closer; // in a context: waits in close() for the writer coroutine
+    private ByteBuffer[] scratch; // in a context: the gathering write's buffers
 
     /**
      * A writer to {@code channel} (gathering writes if it is a {@link GatheringByteChannel});
@@ -74,10 +98,34 @@ public final class FrameWriter {
         this.pool = pool;
         this.release = release;
         this.thread = Thread.ofVirtual().name(name + "-writer").unstarted(this::run);
+        this.ctx = null;
+    }
+
+    private FrameWriter(AioContext ctx, String name, SocketChannel channel, Buffers pool, LongConsumer release) {
+        if (channel.isBlocking()) {
+            throw new IllegalArgumentException(name + ": a writer in a context needs a non-blocking channel");
+        }
+        this.name = name;
+        this.channel = channel;
+        this.pool = pool;
+        this.release = release;
+        this.thread = null;
+        this.ctx = ctx;
+    }
+
+    /**
+     * A writer with no thread, for the coroutines of {@code ctx} (see the class comment):
+     * {@code channel} must be non-blocking; {@code release} runs in the context.
+     */
+    public static FrameWriter inContext(AioContext ctx, String name, SocketChannel channel, Buffers pool,
+            LongConsumer release) {
+        return new FrameWriter(ctx, name, channel, pool, release);
     }
 
     public void start() {
-        thread.start();
+        if (thread != null) {
+            thread.start();
+        }
     }
 
     /** Queues a frame that carries no credit and no pooled buffer (a handshake reply). */
@@ -101,6 +149,10 @@ public final class FrameWriter {
 
     /** Lets the writer finish what is queued, then end; waits until it has. */
     public void close() {
+        if (ctx != null) {
+            closeInContext();
+            return;
+        }
         lock.lock();
         try {
             closing = true;
@@ -123,6 +175,10 @@ public final class FrameWriter {
     }
 
     private void enqueue(Pending p) {
+        if (ctx != null) {
+            sendInContext(p);
+            return;
+        }
         lock.lock();
         try {
             if (closing) {
@@ -137,6 +193,157 @@ public final class FrameWriter {
             lock.unlock();
         }
     }
+
+    // ---------------------------------------------------------------- in a context
+
+    private void sendInContext(Pending p) {
+        if (closing) {
+            throw new IllegalStateException(name + ": frame sent after the writer closed");
+        }
+        if (failed) {
+            giveBack(p); // the connection is gone: nothing will carry it
+            return;
+        }
+        queue.addLast(p);
+        if (flushing) {
+            return; // the writer coroutine (or an earlier sender) carries it
+        }
+        flushing = true;
+        if (queue.size() == 1 && bytes(p) <= INLINE_BYTES) {
+            if (writeAvailable()) {
+                flushing = false;
+            } else {
+                ctx.spawn(name + "-writer", this::writeWhenWritable);
+            }
+        } else { // large, or not alone: let the replies finishing in this turn leave together
+            ctx.spawn(name + "-writer", () -> {
+                if (writeAvailable()) {
+                    writerDone();
+                } else {
+                    writeWhenWritable();
+                }
+            });
+        }
+    }
+
+    private static long bytes(Pending p) {
+        long n = 0;
+        for (ByteBuffer b : p.buffers()) {
+            n += b.remaining();
+        }
+        return n;
+    }
+
+    /** The writer coroutine: waits for room in the socket until the queue is empty. */
+    private void writeWhenWritable() {
+        try {
+            while (!failed) {
+                try {
+                    Coroutine.awaitChannel((SelectableChannel) channel, SelectionKey.OP_WRITE);
+                } catch (IOException e) {
+                    fail(e);
+                    break;
+                }
+                if (writeAvailable()) {
+                    break;
+                }
+            }
+        } finally {
+            writerDone();
+        }
+    }
+
+    private void writerDone() {
+        flushing = false;
+        Coroutine c = closer;
+        if (c != null) {
+            closer = null;
+            c.wake();
+        }
+    }
+
+    /**
+     * Writes queued frames until the queue is empty (true) or the socket takes no more
+     * (false), giving back each frame's buffer and credit once it is all on the wire. A
+     * failed write fails the writer (true: nothing is left to write).
+     */
+    private boolean writeAvailable() {
+        GatheringByteChannel g = (GatheringByteChannel) channel;
+        if (scratch == null) {
+            scratch = new ByteBuffer[MAX_BATCH];
+        }
+        try {
+            while (!queue.isEmpty()) {
+                int n = 0;
+                for (Pending p : queue) {
+                    ByteBuffer[] bs = p.buffers();
+                    if (n > 0 && n + bs.length > MAX_BATCH) {
+                        break;
+                    }
+                    for (ByteBuffer b : bs) {
+                        if (b.hasRemaining() && n < MAX_BATCH) {
+                            scratch[n++] = b;
+                        }
+                    }
+                }
+                long wrote = n == 0 ? 0 : g.write(scratch, 0, n);
+                java.util.Arrays.fill(scratch, 0, n, null);
+                Pending head;
+                while ((head = queue.peekFirst()) != null && written(head)) {
+                    queue.pollFirst();
+                    giveBack(head);
+                }
+                if (wrote == 0 && n > 0) {
+                    return false; // the socket is full
+                }
+            }
+            return true;
+        } catch (IOException e) {
+            fail(e);
+            return true;
+        }
+    }
+
+    private static boolean written(Pending p) {
+        for (ByteBuffer b : p.buffers()) {
+            if (b.hasRemaining()) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private void giveBack(Pending p) {
+        if (p.pooled() != null) {
+            pool.give(p.pooled());
+        }
+        if (p.credit() > 0) {
+            release.accept(p.credit());
+        }
+    }
+
+    private void fail(IOException e) {
+        failed = true;
+        log.debug("{}: write failed, closing: {}", name, e.toString());
+        try {
+            channel.close();
+        } catch (IOException again) {
+            log.debug("{}: close: {}", name, again.toString());
+        }
+        for (Pending p; (p = queue.pollFirst()) != null; ) {
+            giveBack(p); // can never arrive: dropped
+        }
+    }
+
+    private void closeInContext() {
+        closing = true;
+        while (flushing) {
+            closer = Coroutine.current(); // IllegalStateException outside a coroutine
+            Coroutine.yield(); // woken by the writer coroutine when the queue is empty
+        }
+    }
+
+    // ---------------------------------------------------------------- on a thread
 
     private void run() {
         List<Pending> batch = new ArrayList<>();
