@@ -3,6 +3,7 @@ package io.corio.ninep.server;
 import io.corio.core.WorkerPool;
 import io.corio.core.io.Listener;
 import io.corio.core.io.BufferPool;
+import io.corio.core.io.ConnectionIo;
 import java.time.Duration;
 import io.corio.ninep.fs.Backend;
 import io.corio.ninep.protocol.P9;
@@ -54,7 +55,11 @@ public final class NinepServer implements AutoCloseable {
 
     /** What every session needs; immutable. */
     record Config(Map<String, Backend> exports, int maxMsize, int maxRequests, LockTable locks,
-            ServerStats stats, BufferPool buffers, WorkerPool io) {}
+            ServerStats stats, BufferPool buffers, WorkerPool io, io.corio.core.Backend coroutines,
+            boolean inLoop) {}
+
+    /** The system property that chooses {@link ConnectionIo} for connections: {@code loop} or {@code threads}. */
+    public static final String IO_PROPERTY = "corio.9p.io";
 
     /**
      * Threads for back-end calls that may block, at most (QEMU's thread pool has 64 too). The
@@ -77,11 +82,13 @@ public final class NinepServer implements AutoCloseable {
     private final AtomicBoolean ioStopped = new AtomicBoolean();
 
     private NinepServer(Map<String, Backend> exports, int maxMsize, int maxRequests) {
+        io.corio.core.Backend coroutines = ConnectionIo.serverBackend();
         Map<String, Backend> all = new LinkedHashMap<>(exports);
         all.put(CtlBackend.ANAME, new CtlBackend(() -> stats.text(sessions.size(), locks.size())));
         this.config = new Config(Map.copyOf(all), maxMsize, maxRequests, locks, stats,
                 new BufferPool(POOLED_BYTES),
-                WorkerPool.create("9p-io", 0, IO_THREADS, Duration.ofSeconds(10)));
+                WorkerPool.create("9p-io", 0, IO_THREADS, Duration.ofSeconds(10)), coroutines,
+                ConnectionIo.choose(IO_PROPERTY, coroutines) == ConnectionIo.LOOP);
     }
 
     public static Builder builder() {
@@ -164,7 +171,8 @@ public final class NinepServer implements AutoCloseable {
         if (closed) { // close() ran meanwhile and missed it
             l.close();
         }
-        log.info("9P server listening on {}", l.address());
+        log.info("9P server listening on {} (coroutine backend {}, connection I/O {})", l.address(),
+                config.coroutines().id(), config.inLoop() ? "in the loop" : "on threads");
         return l.address();
     }
 
@@ -172,11 +180,22 @@ public final class NinepServer implements AutoCloseable {
     private void accepted(SocketChannel ch) {
         Session[] box = new Session[1];
         stats.connections.increment();
-        Session s = new Session("9p-" + connections.incrementAndGet(), ch, config,
-                () -> {
-                    sessions.remove(box[0]);
-                    stopIoWhenIdle();
-                });
+        Session s;
+        try {
+            s = new Session("9p-" + connections.incrementAndGet(), ch, config,
+                    () -> {
+                        sessions.remove(box[0]);
+                        stopIoWhenIdle();
+                    });
+        } catch (IOException e) {
+            log.warn("cannot serve a connection: {}", e.toString());
+            try {
+                ch.close();
+            } catch (IOException again) {
+                log.debug("close: {}", again.toString());
+            }
+            return;
+        }
         box[0] = s;
         sessions.add(s);
         if (closed) {

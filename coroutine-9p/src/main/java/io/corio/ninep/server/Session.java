@@ -1,8 +1,11 @@
 package io.corio.ninep.server;
 
 import io.corio.core.AioContext;
+import io.corio.core.CoSemaphore;
 import io.corio.core.io.BufferPool;
+import io.corio.core.io.ConnectionIo;
 import io.corio.core.io.FrameWriter;
+import io.corio.core.io.LoopReader;
 import io.corio.ninep.fs.FsException;
 import io.corio.ninep.protocol.Codec;
 import io.corio.ninep.protocol.Errno;
@@ -20,6 +23,8 @@ import io.corio.ninep.protocol.Tmessage.Tversion;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.ByteChannel;
+import java.nio.channels.ReadableByteChannel;
+import java.nio.channels.SocketChannel;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -40,6 +45,12 @@ import org.slf4j.LoggerFactory;
  * The loop is a virtual thread, so an idle connection costs little. The reader and the
  * writer are virtual threads outside the context: reading the next request and writing a reply
  * never take the loop's turn, so a request costs the loop one bottom half and its coroutine.
+ * That is the {@code THREADS} connection ({@link ConnectionIo}); by default, on the
+ * {@code continuation} backend, a TCP or Unix socket connection runs its I/O in the context
+ * instead ({@code LOOP}): the reader is a coroutine on the non-blocking socket
+ * ({@link LoopReader}), replies are written by the coroutines that make them
+ * ({@link FrameWriter#inContext}), the loop is a platform thread in select, and the frame units
+ * below are a {@link CoSemaphore}. Everything else is the same code.
  *
  * <p>Flow control: at most {@code maxRequests} requests of a connection run at once; up to
  * {@link #MAX_WAITING} more are read and wait, in order, for a run slot. The reader takes one
@@ -100,7 +111,9 @@ final class Session {
     private final AioContext ctx;
     private final int maxMsize;
     private final int maxRequests;
-    private final Semaphore frameUnits; // one per frame read and not yet answered; thread-safe
+    private final Units frameUnits; // one per frame read and not yet answered; thread-safe
+    private final ReadableByteChannel in; // the channel, or a LoopReader on it
+    private final boolean inLoop;
     private final int capacity; // frameUnits' total
     private final FrameWriter writer;
     private final FileService files;
@@ -113,26 +126,73 @@ final class Session {
     private int running; // context only; waiting is empty unless running == maxRequests
     private int msize; // context only
 
-    Session(String name, ByteChannel channel, NinepServer.Config config, Runnable onEnd) {
+    /** The frame units: a Semaphore for a reader thread, a CoSemaphore for a reader coroutine. */
+    private interface Units {
+        void acquire(int n);
+
+        void release(int n);
+
+        static Units blocking(int capacity) {
+            Semaphore s = new Semaphore(capacity);
+            return new Units() {
+                public void acquire(int n) {
+                    s.acquireUninterruptibly(n);
+                }
+
+                public void release(int n) {
+                    s.release(n);
+                }
+            };
+        }
+
+        static Units yielding(int capacity) {
+            CoSemaphore s = CoSemaphore.create("frame units", capacity);
+            return new Units() {
+                public void acquire(int n) {
+                    s.acquire(n);
+                }
+
+                public void release(int n) {
+                    s.release(n);
+                }
+            };
+        }
+    }
+
+    Session(String name, ByteChannel channel, NinepServer.Config config, Runnable onEnd) throws IOException {
         this.name = name;
         this.channel = channel;
         this.maxMsize = config.maxMsize();
         this.maxRequests = config.maxRequests();
         this.msize = maxMsize;
         this.capacity = maxRequests + MAX_WAITING;
-        this.frameUnits = new Semaphore(capacity);
-        this.writer = new FrameWriter(name, channel, config.buffers(), n -> frameUnits.release((int) n));
+        this.ctx = AioContext.start(name, config.coroutines());
+        this.inLoop = config.inLoop() && channel instanceof SocketChannel;
+        if (inLoop) {
+            SocketChannel socket = (SocketChannel) channel;
+            socket.configureBlocking(false);
+            this.frameUnits = Units.yielding(capacity);
+            this.writer = FrameWriter.inContext(ctx, name, socket, config.buffers(), n -> frameUnits.release((int) n));
+            this.in = new LoopReader(socket);
+        } else {
+            this.frameUnits = Units.blocking(capacity);
+            this.writer = new FrameWriter(name, channel, config.buffers(), n -> frameUnits.release((int) n));
+            this.in = channel;
+        }
         this.stats = config.stats();
         this.files = new FileService(config.exports(), config.locks(), stats, config.buffers(), config.io(), msize);
         this.buffers = config.buffers();
         this.frames = new FrameReader(maxMsize, buffers);
         this.onEnd = onEnd;
-        this.ctx = AioContext.start(name);
     }
 
     void start() {
         writer.start();
-        Thread.ofVirtual().name(name + "-reader").start(this::readLoop);
+        if (inLoop) {
+            ctx.spawn(name + "-reader", this::readLoop);
+        } else {
+            Thread.ofVirtual().name(name + "-reader").start(this::readLoop);
+        }
     }
 
     /** Closes the connection; the reader then ends the session. Callable from any thread. */
@@ -142,6 +202,13 @@ final class Session {
         } catch (IOException e) {
             log.debug("{}: close: {}", name, e.toString());
         }
+        if (inLoop && !ctx.inContext()) {
+            try {
+                ctx.execute(() -> {}); // the loop must turn to see the closed channel
+            } catch (IllegalStateException e) {
+                // the context has ended: nobody waits for the channel
+            }
+        }
     }
 
     private void readLoop() {
@@ -149,13 +216,13 @@ final class Session {
             while (true) {
                 ByteBuffer frame = frames.next();
                 if (frame == null) {
-                    if (frames.readFrom(channel) < 0) {
+                    if (frames.readFrom(in) < 0) {
                         log.debug("{}: end of stream", name);
                         break;
                     }
                     continue;
                 }
-                frameUnits.acquireUninterruptibly(); // given back when the frame is answered
+                frameUnits.acquire(1); // given back when the frame is answered
                 decode(frame);
             }
         } catch (FramingException e) {
@@ -322,7 +389,7 @@ final class Session {
             cancelWaiting(); // Tversion aborts what is outstanding: what has not started never will
             return null;
         });
-        frameUnits.acquireUninterruptibly(capacity - 1);
+        frameUnits.acquire(capacity - 1);
         int m = Math.clamp(Integer.toUnsignedLong(v.msize()), P9.MIN_MSIZE, maxMsize);
         String version = v.version().startsWith(P9.VERSION_9P2000_L)
                 ? P9.VERSION_9P2000_L : P9.VERSION_UNKNOWN;
@@ -347,7 +414,7 @@ final class Session {
             cancelWaiting();
             return null;
         });
-        frameUnits.acquireUninterruptibly(capacity);
+        frameUnits.acquire(capacity);
         ctx.call(name + "-end", () -> {
             files.reset(msize);
             assert inFlight.isEmpty() : inFlight.keySet();

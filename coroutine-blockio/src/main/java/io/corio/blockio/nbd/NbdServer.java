@@ -3,6 +3,7 @@ package io.corio.blockio.nbd;
 import io.corio.blockio.BlockDriver;
 import io.corio.core.Backend;
 import io.corio.core.io.BufferPool;
+import io.corio.core.io.ConnectionIo;
 import io.corio.core.io.Listener;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -62,48 +63,10 @@ public final class NbdServer implements AutoCloseable {
     record Config(Map<String, Export> exports, Map<String, BlockDriver> drivers, long budget, BufferPool pool,
             Backend backend, boolean inLoop) {}
 
-    /**
-     * How a connection reads requests and writes replies.
-     * <ul>
-     *   <li>{@code LOOP}: in its context, as QEMU's qemu-nbd does: a reader coroutine on the
-     *       non-blocking socket, waiting in the loop's select when there is nothing to read,
-     *       and replies written by the request coroutines themselves (large ones, or several
-     *       finishing together, by a writer coroutine). With the {@code continuation} backend
-     *       a request at queue depth 1 then costs one thread wake-up, as in qemu-nbd.
-     *   <li>{@code THREADS}: a reader and a writer virtual thread beside the context, on a
-     *       blocking socket. The better choice on the {@code virtual} backends, whose loop
-     *       waits through the JDK's poller either way.
-     * </ul>
-     */
-    public enum Io { LOOP, THREADS }
-
-    /** The system property that chooses {@link Io} for servers built without one: {@code loop} or {@code threads}. */
+    /** The system property that chooses {@link ConnectionIo} for servers built without one: {@code loop} or {@code threads}. */
     public static final String IO_PROPERTY = "corio.nbd.io";
 
-    /**
-     * The backend for connections when the builder is given none: {@value Backend#PROPERTY}
-     * if set, else {@code continuation} where the JVM allows it (measured fastest with
-     * {@link Io#LOOP}: docs/benchmarks.md), else {@code virtual}.
-     */
-    static Backend defaultBackend() {
-        if (Backend.chosenByProperty() || !Backend.CONTINUATION.available()) {
-            return Backend.defaultBackend();
-        }
-        return Backend.CONTINUATION;
-    }
 
-    /** {@value #IO_PROPERTY} if set, else {@code LOOP} on the continuation backend and {@code THREADS} on the others. */
-    static Io defaultIo(Backend backend) {
-        String v = System.getProperty(IO_PROPERTY);
-        if (v == null || v.isBlank()) {
-            return backend == Backend.CONTINUATION ? Io.LOOP : Io.THREADS;
-        }
-        return switch (v.trim().toLowerCase(java.util.Locale.ROOT)) {
-            case "loop" -> Io.LOOP;
-            case "threads" -> Io.THREADS;
-            default -> throw new IllegalArgumentException(IO_PROPERTY + "=" + v + ": expected loop or threads");
-        };
-    }
 
     private final Config config;
     private final List<Listener> listeners = new CopyOnWriteArrayList<>();
@@ -124,8 +87,8 @@ public final class NbdServer implements AutoCloseable {
         private final Map<String, Export> exports = new LinkedHashMap<>();
         private final Map<String, BlockDriver> drivers = new LinkedHashMap<>();
         private long budget = DEFAULT_BUDGET;
-        private Backend backend; // null: defaultBackend()
-        private Io io; // null: defaultIo(backend)
+        private Backend backend; // null: ConnectionIo.serverBackend()
+        private ConnectionIo io; // null: chosen by IO_PROPERTY and the backend
 
         private Builder() {}
 
@@ -169,14 +132,14 @@ public final class NbdServer implements AutoCloseable {
             return this;
         }
 
-        /** The coroutine backend of each connection's context (default: {@link NbdServer#defaultBackend()}). */
+        /** The coroutine backend of each connection's context (default: {@link ConnectionIo#serverBackend()}). */
         public Builder backend(Backend backend) {
             this.backend = Objects.requireNonNull(backend, "backend");
             return this;
         }
 
-        /** How connections do I/O (default: {@link NbdServer#defaultIo}). */
-        public Builder io(Io io) {
+        /** How connections do I/O (default: {@link ConnectionIo#choose} by {@value #IO_PROPERTY}). */
+        public Builder io(ConnectionIo io) {
             this.io = Objects.requireNonNull(io, "io");
             return this;
         }
@@ -185,11 +148,11 @@ public final class NbdServer implements AutoCloseable {
             if (exports.isEmpty()) {
                 throw new IllegalStateException("no export configured");
             }
-            Backend b = backend != null ? backend : defaultBackend();
+            Backend b = backend != null ? backend : ConnectionIo.serverBackend();
             // insertion order matters: LIST answers in it, and the first export is the default
             return new NbdServer(new Config(Collections.unmodifiableMap(new LinkedHashMap<>(exports)),
                     Map.copyOf(drivers), budget, new BufferPool(POOLED_BYTES), b,
-                    (io != null ? io : defaultIo(b)) == Io.LOOP));
+                    (io != null ? io : ConnectionIo.choose(IO_PROPERTY, b)) == ConnectionIo.LOOP));
         }
     }
 

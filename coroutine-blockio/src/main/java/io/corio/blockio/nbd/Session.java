@@ -6,10 +6,10 @@ import io.corio.core.AioContext;
 import io.corio.core.Coroutine;
 import io.corio.core.io.BufferPool;
 import io.corio.core.io.FrameWriter;
+import io.corio.core.io.LoopReader;
 import java.io.EOFException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.channels.SelectionKey;
 import java.nio.channels.SocketChannel;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -21,7 +21,7 @@ import org.slf4j.LoggerFactory;
  * continuously, its own {@link AioContext} that runs one coroutine per request, and a
  * {@link FrameWriter} that writes replies whole, in completion order.
  *
- * <p>Where the reading and writing run ({@link NbdServer.Io}): with {@code LOOP} the reader is
+ * <p>Where the reading and writing run ({@link io.corio.core.io.ConnectionIo}): with {@code LOOP} the reader is
  * a coroutine of the context on the non-blocking socket, waiting in the loop's select
  * ({@link Coroutine#awaitChannel}), and replies are written by the request coroutines
  * ({@link FrameWriter#inContext}); the budget is then a {@code CoSemaphore}. With
@@ -77,43 +77,13 @@ final class Session {
             channel.configureBlocking(false);
             this.budget = ByteBudget.forCoroutines(config.budget());
             this.out = FrameWriter.inContext(ctx, name, channel, pool, budget::release);
-            this.in = WireIn.direct(new LoopSource(channel));
+            this.in = WireIn.direct(new LoopReader(channel)::read);
             this.reader = null;
         } else {
             this.budget = new ByteBudget(config.budget());
             this.out = new FrameWriter(name, channel, pool, budget::release);
             this.in = WireIn.direct(channel::read);
             this.reader = Thread.ofVirtual().name(name + "-reader").unstarted(this::run);
-        }
-    }
-
-    /**
-     * Reads a non-blocking channel from a coroutine, waiting in the context's loop when it
-     * has nothing (QEMU's qio_channel_yield). A read that did not fill the buffer emptied the
-     * socket, so the next one waits for readiness first instead of costing a system call
-     * that finds nothing.
-     */
-    private static final class LoopSource implements WireIn.Source {
-        private final SocketChannel channel;
-        private boolean drained;
-
-        LoopSource(SocketChannel channel) {
-            this.channel = channel;
-        }
-
-        @Override
-        public int read(ByteBuffer dst) throws IOException {
-            while (true) {
-                if (drained) {
-                    Coroutine.awaitChannel(channel, SelectionKey.OP_READ);
-                }
-                int room = dst.remaining();
-                int n = channel.read(dst);
-                drained = n == 0 || (n > 0 && n < room);
-                if (n != 0) {
-                    return n;
-                }
-            }
         }
     }
 

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.corio.core.Coroutine;
+import io.corio.core.io.ConnectionIo;
 import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -18,7 +19,7 @@ import org.junit.jupiter.params.provider.EnumSource;
 /**
  * Requests of one connection run at once, bounded by bytes: requests park in the driver at a
  * gate, so the test counts how many are inside together; nothing here depends on timing. Each
- * case runs with the connection's I/O in its loop and on threads ({@link NbdServer.Io}).
+ * case runs with the connection's I/O in its loop and on threads ({@link io.corio.core.io.ConnectionIo}).
  */
 @Timeout(60)
 class ConcurrencyTest {
@@ -47,8 +48,8 @@ class ConcurrencyTest {
     }
 
     @ParameterizedTest
-    @EnumSource(NbdServer.Io.class)
-    void oneConnectionKeeps128RequestsInsideTheDriverAtOnce(NbdServer.Io io) throws Exception {
+    @EnumSource(ConnectionIo.class)
+    void oneConnectionKeeps128RequestsInsideTheDriverAtOnce(ConnectionIo io) throws Exception {
         SparseTestDriver disk = new SparseTestDriver(SIZE);
         try (Fixture f = new Fixture(NbdServer.builder().io(io).export("d", disk))) {
             NbdClient c = f.connect("d");
@@ -74,8 +75,8 @@ class ConcurrencyTest {
     }
 
     @ParameterizedTest
-    @EnumSource(NbdServer.Io.class)
-    void theBudgetBoundsBytesInFlightNotRequests(NbdServer.Io io) throws Exception {
+    @EnumSource(ConnectionIo.class)
+    void theBudgetBoundsBytesInFlightNotRequests(ConnectionIo io) throws Exception {
         SparseTestDriver disk = new SparseTestDriver(SIZE);
         long budget = 1 << 20;
         int size = 64 << 10;
@@ -103,8 +104,8 @@ class ConcurrencyTest {
     }
 
     @ParameterizedTest
-    @EnumSource(NbdServer.Io.class)
-    void smallRequestsAreNotLimitedToAFewPerConnection(NbdServer.Io io) throws Exception {
+    @EnumSource(ConnectionIo.class)
+    void smallRequestsAreNotLimitedToAFewPerConnection(ConnectionIo io) throws Exception {
         // 512 tiny reads: with the default 64 MiB budget they all get in together
         SparseTestDriver disk = new SparseTestDriver(SIZE);
         try (Fixture f = new Fixture(NbdServer.builder().io(io).export("d", disk))) {
@@ -124,8 +125,8 @@ class ConcurrencyTest {
     }
 
     @ParameterizedTest
-    @EnumSource(NbdServer.Io.class)
-    void aClientThatStopsReadingRepliesHoldsTheServerToItsBudget(NbdServer.Io io) throws Exception {
+    @EnumSource(ConnectionIo.class)
+    void aClientThatStopsReadingRepliesHoldsTheServerToItsBudget(ConnectionIo io) throws Exception {
         // replies not yet written hold their budget (core's FrameWriterTest checks that
         // exactly): once the socket buffers are full the reader stops, and when the client reads
         // again every reply arrives whole
