@@ -58,7 +58,7 @@ public final class NinepServer implements AutoCloseable {
             ServerStats stats, BufferPool buffers, WorkerPool io, io.corio.core.Backend coroutines,
             boolean inLoop) {}
 
-    /** The system property that chooses {@link ConnectionIo} for connections: {@code loop} or {@code threads}. */
+    /** The system property that chooses {@link ConnectionIo} for connections: {@code loop} or {@code threads}; see {@link Builder#connections}. */
     public static final String IO_PROPERTY = "corio.9p.io";
 
     /**
@@ -81,14 +81,14 @@ public final class NinepServer implements AutoCloseable {
     private volatile boolean closed;
     private final AtomicBoolean ioStopped = new AtomicBoolean();
 
-    private NinepServer(Map<String, Backend> exports, int maxMsize, int maxRequests) {
-        io.corio.core.Backend coroutines = ConnectionIo.serverBackend();
+    private NinepServer(Map<String, Backend> exports, int maxMsize, int maxRequests,
+            io.corio.core.Backend coroutines, ConnectionIo connIo) {
         Map<String, Backend> all = new LinkedHashMap<>(exports);
         all.put(CtlBackend.ANAME, new CtlBackend(() -> stats.text(sessions.size(), locks.size())));
         this.config = new Config(Map.copyOf(all), maxMsize, maxRequests, locks, stats,
                 new BufferPool(POOLED_BYTES),
                 WorkerPool.create("9p-io", 0, IO_THREADS, Duration.ofSeconds(10)), coroutines,
-                ConnectionIo.choose(IO_PROPERTY, coroutines) == ConnectionIo.LOOP);
+                connIo == ConnectionIo.LOOP);
     }
 
     public static Builder builder() {
@@ -110,6 +110,8 @@ public final class NinepServer implements AutoCloseable {
         private final Map<String, Backend> exports = new LinkedHashMap<>();
         private int maxMsize = DEFAULT_MAX_MSIZE;
         private int maxRequests = DEFAULT_MAX_REQUESTS;
+        private io.corio.core.Backend coroutines; // null: the default backend
+        private ConnectionIo connIo; // null: ConnectionIo.choose
 
         private Builder() {}
 
@@ -146,11 +148,27 @@ public final class NinepServer implements AutoCloseable {
             return this;
         }
 
+        /**
+         * The coroutine backend of each connection's context and where its I/O runs. Default:
+         * the {@value io.corio.core.Backend#PROPERTY} backend, and {@link ConnectionIo#THREADS}
+         * unless {@value #IO_PROPERTY} says otherwise or that backend is {@code continuation}
+         * ({@link ConnectionIo#choose}). Unlike the NBD server's, the default is not the
+         * loop: there diodload's msize-sized reads and writes ran at about 0.55x the threaded
+         * connection (docs/benchmarks.md), though 4 KiB reads gained.
+         */
+        public Builder connections(io.corio.core.Backend backend, ConnectionIo connIo) {
+            this.coroutines = Objects.requireNonNull(backend, "backend");
+            this.connIo = Objects.requireNonNull(connIo, "connIo");
+            return this;
+        }
+
         public NinepServer build() {
             if (exports.isEmpty()) {
                 throw new IllegalStateException("no export configured");
             }
-            return new NinepServer(exports, maxMsize, maxRequests);
+            io.corio.core.Backend b = coroutines != null ? coroutines : io.corio.core.Backend.defaultBackend();
+            return new NinepServer(exports, maxMsize, maxRequests, b,
+                    connIo != null ? connIo : ConnectionIo.choose(IO_PROPERTY, b));
         }
     }
 
