@@ -582,8 +582,12 @@ public final class AioContext implements Executor, AutoCloseable {
      * loop); {@link #endCall} tells which after the call.
      */
     boolean keepTurnInCall(Coroutine co) {
-        if (loopThread == null || !incoming.isEmpty() || closed.get() || !co.wakeups.isEmpty() || timerPending()) {
-            return false; // an embedder's poll() returns to its caller, whose code may be what the call waits for
+        if (loopThread == null || !incoming.isEmpty() || closed.get() || !co.wakeups.isEmpty() || timerPending()
+                || io.anyWaiting()) {
+            // an embedder's poll() returns to its caller, whose code may be what the call
+            // waits for; and a channel's readiness cannot reclaim a kept turn (only submitters
+            // do), so while a coroutine waits for a channel the loop must stay in select
+            return false;
         }
         Kept k = new Kept(co, co.callerBaton);
         co.kept = k;

@@ -150,11 +150,10 @@ public final class NinepServer implements AutoCloseable {
 
         /**
          * The coroutine backend of each connection's context and where its I/O runs. Default:
-         * the {@value io.corio.core.Backend#PROPERTY} backend, and {@link ConnectionIo#THREADS}
-         * unless {@value #IO_PROPERTY} says otherwise or that backend is {@code continuation}
-         * ({@link ConnectionIo#choose}). Unlike the NBD server's, the default is not the
-         * loop: there diodload's msize-sized reads and writes ran at about 0.55x the threaded
-         * connection (docs/benchmarks.md), though 4 KiB reads gained.
+         * the {@value io.corio.core.Backend#PROPERTY} backend ({@code virtual} unless set), and
+         * {@link ConnectionIo#LOOP} unless {@value #IO_PROPERTY} says {@code threads}. Unlike
+         * the NBD server, not {@code continuation}: with it, diodload's msize-sized reads and
+         * writes ran at about 0.55x (docs/benchmarks.md).
          */
         public Builder connections(io.corio.core.Backend backend, ConnectionIo connIo) {
             this.coroutines = Objects.requireNonNull(backend, "backend");
@@ -168,7 +167,7 @@ public final class NinepServer implements AutoCloseable {
             }
             io.corio.core.Backend b = coroutines != null ? coroutines : io.corio.core.Backend.defaultBackend();
             return new NinepServer(exports, maxMsize, maxRequests, b,
-                    connIo != null ? connIo : ConnectionIo.choose(IO_PROPERTY, b));
+                    connIo != null ? connIo : ConnectionIo.choose(IO_PROPERTY, ConnectionIo.LOOP));
         }
     }
 

@@ -56,7 +56,7 @@ class FlushTest {
     private NinepServer server;
     private Conn c;
 
-    /** How the server's connections run; the InLoop subclass runs every case in the loop. */
+    /** How the server's connections run; a subclass runs every case another way. */
     NinepServer.Builder connections(NinepServer.Builder b) {
         return b;
     }

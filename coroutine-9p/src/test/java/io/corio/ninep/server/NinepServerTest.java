@@ -54,7 +54,7 @@ class NinepServerTest {
     private SocketAddress unix;
     private final List<Conn> conns = new ArrayList<>();
 
-    /** How the server's connections run; the InLoop subclass runs every case in the loop. */
+    /** How the server's connections run; a subclass runs every case another way. */
     NinepServer.Builder connections(NinepServer.Builder b) {
         return b;
     }

@@ -66,6 +66,10 @@ public final class NbdServer implements AutoCloseable {
     /** The system property that chooses {@link ConnectionIo} for servers built without one: {@code loop} or {@code threads}. */
     public static final String IO_PROPERTY = "corio.nbd.io";
 
+    private static ConnectionIo defaultIo(Backend backend) {
+        return backend == Backend.CONTINUATION ? ConnectionIo.LOOP : ConnectionIo.THREADS;
+    }
+
 
 
     private final Config config;
@@ -138,7 +142,12 @@ public final class NbdServer implements AutoCloseable {
             return this;
         }
 
-        /** How connections do I/O (default: {@link ConnectionIo#choose} by {@value #IO_PROPERTY}). */
+        /**
+         * How connections do I/O. Default: {@value #IO_PROPERTY} if set, else {@code LOOP} on the
+         * {@code continuation} backend and {@code THREADS} on the others (in the loop on
+         * {@code virtual}, 4 KiB reads at depth 1 gained only 1.2x; on {@code continuation},
+         * 2x: docs/benchmarks.md).
+         */
         public Builder io(ConnectionIo io) {
             this.io = Objects.requireNonNull(io, "io");
             return this;
@@ -152,7 +161,7 @@ public final class NbdServer implements AutoCloseable {
             // insertion order matters: LIST answers in it, and the first export is the default
             return new NbdServer(new Config(Collections.unmodifiableMap(new LinkedHashMap<>(exports)),
                     Map.copyOf(drivers), budget, new BufferPool(POOLED_BYTES), b,
-                    (io != null ? io : ConnectionIo.choose(IO_PROPERTY, b)) == ConnectionIo.LOOP));
+                    (io != null ? io : ConnectionIo.choose(IO_PROPERTY, defaultIo(b))) == ConnectionIo.LOOP));
         }
     }
 

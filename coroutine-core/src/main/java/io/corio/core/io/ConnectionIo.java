@@ -4,8 +4,9 @@ import io.corio.core.Backend;
 import java.util.Locale;
 
 /**
- * Where a server connection reads requests and writes replies, and the defaults both servers
- * (9P and NBD) choose by.
+ * Where a server connection reads requests and writes replies. Which is faster depends on the
+ * server and the backend, so each server picks its default from measurements
+ * (docs/benchmarks.md), and a system property overrides it.
  * <ul>
  *   <li>{@link #LOOP}: in the connection's context, as QEMU does: a reader coroutine on the
  *       non-blocking socket ({@link LoopReader}), waiting in the loop's select when there is
@@ -13,8 +14,7 @@ import java.util.Locale;
  *       ({@link FrameWriter#inContext}). With the {@code continuation} backend a request at
  *       one in flight then costs one thread wake-up.
  *   <li>{@link #THREADS}: a reader and a writer virtual thread beside the context, on a
- *       blocking socket. The better choice on the {@code virtual} backends, whose loop waits
- *       through the JDK's poller either way.
+ *       blocking socket.
  * </ul>
  */
 public enum ConnectionIo {
@@ -35,14 +35,14 @@ public enum ConnectionIo {
 
     /**
      * The system property {@code property} ({@code loop} or {@code threads}) if set, else
-     * {@link #LOOP} on the {@code continuation} backend and {@link #THREADS} on the others.
+     * {@code otherwise}.
      *
      * @throws IllegalArgumentException if the property holds anything else
      */
-    public static ConnectionIo choose(String property, Backend backend) {
+    public static ConnectionIo choose(String property, ConnectionIo otherwise) {
         String v = System.getProperty(property);
         if (v == null || v.isBlank()) {
-            return backend == Backend.CONTINUATION ? LOOP : THREADS;
+            return otherwise;
         }
         return switch (v.trim().toLowerCase(Locale.ROOT)) {
             case "loop" -> LOOP;
