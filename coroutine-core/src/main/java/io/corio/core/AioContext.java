@@ -641,6 +641,22 @@ public final class AioContext implements Executor, AutoCloseable {
         }
     }
 
+    /**
+     * Closes {@code channel}, which coroutines of this context may be waiting for
+     * ({@link Coroutine#awaitChannel}), and makes the loop turn so that their waits end with
+     * {@link java.nio.channels.ClosedChannelException}: the JDK does not wake a selector for a
+     * close. Callable from any thread.
+     */
+    public void closeChannel(java.nio.channels.Channel channel) throws java.io.IOException {
+        try {
+            channel.close();
+        } finally {
+            if (!inContext()) {
+                wakeLoop(); // in the context, the loop looks before it next selects
+            }
+        }
+    }
+
     /** Whether a borrower holds the turn (the loop itself may then be in select). */
     boolean turnLent() {
         return turn.get() == LENT;

@@ -560,9 +560,9 @@ public final class Coroutine {
      * hint, as in QEMU: call it in a loop around the non-blocking read or write that returned
      * 0. A {@link #wake()} also ends the wait. One coroutine at a time may wait for each
      * direction of a channel. Closing the channel ends the wait with
-     * {@link java.nio.channels.ClosedChannelException} when the loop next turns: a closer on
-     * another thread submits any task to the context after closing (the JDK does not wake a
-     * selector for it).
+     * {@link java.nio.channels.ClosedChannelException} when the loop next turns: close it
+     * with {@link AioContext#closeChannel} from another thread (the JDK does not wake a
+     * selector for a close).
      *
      * @throws java.nio.channels.ClosedChannelException if the channel is closed (before the
      *     wait, or while waiting)

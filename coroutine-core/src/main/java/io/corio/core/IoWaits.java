@@ -22,7 +22,8 @@ import java.util.concurrent.locks.LockSupport;
  * never has one. From then on the loop sleeps in {@code select}; submitters wake it with
  * {@link Selector#wakeup()} as well as the usual unpark (whichever way it is waiting).
  *
- * <p>Turn-holder-only state, except {@link #selector}, which submitters read to wake the loop.
+ * <p>Turn-holder-only state, except {@link #selector}, which submitters read to wake the loop
+ * (under this object's lock, which {@link #close()} holds too).
  */
 final class IoWaits {
 
@@ -66,9 +67,13 @@ final class IoWaits {
 
     /** Wakes a loop waiting in select (the caller also unparks it). Any thread. */
     void wakeup() {
-        Selector s = selector;
-        if (s != null) {
-            s.wakeup();
+        if (selector != null) {
+            synchronized (this) { // not while close() runs: a closed selector's wakeup throws InternalError
+                Selector s = selector;
+                if (s != null) {
+                    s.wakeup();
+                }
+            }
         }
     }
 
@@ -247,12 +252,15 @@ final class IoWaits {
 
     /** Closes the selector when the loop ends; coroutines still waiting stay suspended. */
     void close() {
-        Selector s = selector;
-        if (s != null) {
-            try {
-                s.close();
-            } catch (IOException e) {
-                // nothing to do: the loop is ending
+        synchronized (this) {
+            Selector s = selector;
+            selector = null;
+            if (s != null) {
+                try {
+                    s.close();
+                } catch (IOException e) {
+                    // nothing to do: the loop is ending
+                }
             }
         }
     }

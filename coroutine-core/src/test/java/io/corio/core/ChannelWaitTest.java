@@ -114,8 +114,7 @@ class ChannelWaitTest {
             });
             waiting.get(HANG_SECONDS, TimeUnit.SECONDS);
             ctx.call(() -> null); // the reader has run up to its wait
-            pipe.source().close();
-            ctx.execute(() -> {}); // a close from another thread needs the loop to turn once
+            ctx.closeChannel(pipe.source());
             assertInstanceOf(ClosedChannelException.class, failed.get(HANG_SECONDS, TimeUnit.SECONDS));
         } finally {
             pipe.sink().close();

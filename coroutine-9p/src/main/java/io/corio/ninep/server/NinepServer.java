@@ -194,25 +194,14 @@ public final class NinepServer implements AutoCloseable {
     }
 
     /** Starts serving a connection the listener accepted. */
-    private void accepted(SocketChannel ch) {
+    private void accepted(SocketChannel ch) throws IOException {
         Session[] box = new Session[1];
         stats.connections.increment();
-        Session s;
-        try {
-            s = new Session("9p-" + connections.incrementAndGet(), ch, config,
-                    () -> {
-                        sessions.remove(box[0]);
-                        stopIoWhenIdle();
-                    });
-        } catch (IOException e) {
-            log.warn("cannot serve a connection: {}", e.toString());
-            try {
-                ch.close();
-            } catch (IOException again) {
-                log.debug("close: {}", again.toString());
-            }
-            return;
-        }
+        Session s = new Session("9p-" + connections.incrementAndGet(), ch, config,
+                () -> {
+                    sessions.remove(box[0]);
+                    stopIoWhenIdle();
+                });
         box[0] = s;
         sessions.add(s);
         if (closed) {

@@ -188,20 +188,10 @@ public final class NbdServer implements AutoCloseable {
     }
 
     /** Starts serving a connection the listener accepted. */
-    private void accepted(SocketChannel ch) {
+    private void accepted(SocketChannel ch) throws IOException {
         Session[] box = new Session[1];
-        Session s;
-        try {
-            s = new Session("nbd-" + connections.incrementAndGet(), ch, config, () -> sessions.remove(box[0]));
-        } catch (IOException e) {
-            log.warn("cannot serve a connection: {}", e.toString());
-            try {
-                ch.close();
-            } catch (IOException again) {
-                log.debug("close: {}", again.toString());
-            }
-            return;
-        }
+        Session s = new Session("nbd-" + connections.incrementAndGet(), ch, config,
+                () -> sessions.remove(box[0]));
         box[0] = s;
         sessions.add(s);
         if (closed) {

@@ -108,16 +108,9 @@ final class Session {
     /** Closes the socket at once. Callable from any thread. */
     void close() {
         try {
-            channel.close();
+            ctx.closeChannel(channel); // a reader coroutine waiting for it sees the close
         } catch (IOException e) {
             log.debug("{}: close: {}", name, e.toString());
-        }
-        if (reader == null && !ctx.inContext()) {
-            try {
-                ctx.execute(() -> {}); // the loop must turn to see the closed channel
-            } catch (IllegalStateException e) {
-                // the context has ended: nobody waits for the channel
-            }
         }
     }
 

@@ -12,7 +12,6 @@ import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -29,6 +28,16 @@ import org.slf4j.LoggerFactory;
  * Thread-safe.
  */
 public final class Listener implements AutoCloseable {
+    /**
+     * Serves an accepted connection. A handler that throws gets the connection closed (an
+     * {@link IOException} is logged as a warning, anything else as a server bug); the
+     * listener goes on accepting.
+     */
+    @FunctionalInterface
+    public interface Handler {
+        void accept(SocketChannel channel) throws IOException;
+    }
+
     private static final Logger log = LoggerFactory.getLogger(Listener.class);
     private static final int S_IFMT = 0170000;
     private static final int S_IFSOCK = 0140000;
@@ -49,7 +58,7 @@ public final class Listener implements AutoCloseable {
      *
      * @throws IllegalArgumentException for any other kind of address
      */
-    public static Listener start(String name, SocketAddress address, Consumer<SocketChannel> onAccept)
+    public static Listener start(String name, SocketAddress address, Handler onAccept)
             throws IOException {
         ServerSocketChannel ssc;
         if (address instanceof UnixDomainSocketAddress unix) {
@@ -94,7 +103,7 @@ public final class Listener implements AutoCloseable {
         }
     }
 
-    private void acceptLoop(Consumer<SocketChannel> onAccept) {
+    private void acceptLoop(Handler onAccept) {
         boolean tcp = address instanceof InetSocketAddress;
         while (!closed) {
             SocketChannel ch;
@@ -116,14 +125,21 @@ public final class Listener implements AutoCloseable {
             }
             try {
                 onAccept.accept(ch);
+            } catch (IOException e) { // e.g. the socket could not be made non-blocking
+                log.warn("{}: cannot serve a connection: {}", address, e.toString());
+                closeQuietly(ch);
             } catch (RuntimeException e) { // a server bug must not end the listener
                 log.error("{}: serving a connection failed", address, e);
-                try {
-                    ch.close();
-                } catch (IOException again) {
-                    log.debug("close: {}", again.toString());
-                }
+                closeQuietly(ch);
             }
+        }
+    }
+
+    private static void closeQuietly(SocketChannel ch) {
+        try {
+            ch.close();
+        } catch (IOException again) {
+            log.debug("close: {}", again.toString());
         }
     }
 
